@@ -1,0 +1,283 @@
+"""The matching engine: which waiting task goes to which worker, right now.
+
+A pure function over a snapshot of one workspace. The caller (the routing
+service) loads the snapshot from the store, calls :func:`plan_reservations`
+and persists the returned matches in the same transaction, so the store stays
+the only source of truth and a crash loses nothing.
+
+Rules, in order of precedence:
+
+* tasks are served highest priority first, then oldest first (by virtual start
+  time), or newest first when the task's queue is LIFO;
+* a task goes to the matching worker idle the longest, unless its target gives
+  an ``order_by`` (then by those worker attributes, idle time breaking ties);
+* a worker receives a task only while its activity is available and the task's
+  channel has free capacity (pending reservations count against capacity);
+  single-tasking workspaces give every worker a capacity of one task overall;
+* a task holds at most its queue's ``max_reserved_workers`` pending reservations
+  and is never offered twice to the same worker (nor to one who declined it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from switchboard.domain.expressions import Expression
+from switchboard.domain.workflow import OrderBy
+
+
+@dataclass(slots=True)
+class ChannelState:
+    """A worker's capacity on one task channel."""
+
+    capacity: int
+    available: bool = True
+    in_use: int = 0
+    last_reserved_at: int = 0
+
+    def free(self) -> int:
+        return self.capacity - self.in_use if self.available else 0
+
+
+@dataclass(slots=True)
+class WorkerState:
+    sid: str
+    friendly_name: str
+    attributes: Mapping[str, Any]
+    activity_sid: str
+    activity_name: str
+    available: bool
+    idle_since: int
+    channels: dict[str, ChannelState]
+    single_task: bool = False
+    context: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # what queue and target expressions see as `worker`
+        self.context = {
+            "sid": self.sid,
+            "friendly_name": self.friendly_name,
+            "activity_sid": self.activity_sid,
+            "activity_name": self.activity_name,
+            **self.attributes,
+        }
+
+    def busy(self) -> bool:
+        return self.single_task and any(c.in_use for c in self.channels.values())
+
+    def free_on(self, channel_sid: str) -> int:
+        channel = self.channels.get(channel_sid)
+        if channel is None or not self.available or self.busy():
+            return 0
+        return min(channel.free(), 1) if self.single_task else channel.free()
+
+
+@dataclass(frozen=True, slots=True)
+class QueueState:
+    sid: str
+    target_workers: Expression
+    max_reserved_workers: int = 1
+    lifo: bool = False
+
+
+@dataclass(slots=True)
+class WaitingTask:
+    sid: str
+    priority: int
+    virtual_start_time: int
+    attributes: Mapping[str, Any]
+    queue_sid: str
+    channel_sid: str
+    target_expression: Expression | None = None
+    order_by: tuple[OrderBy, ...] = ()
+    # a single worker the task must go to (known-worker routing or a worker RoutingTarget)
+    known_worker_sid: str | None = None
+    known_worker_name: str | None = None
+    requires_known_worker: bool = False
+    ignore_capacity: bool = False
+    open_reservations: int = 0
+    # workers that hold, declined or let time out a reservation for this task
+    excluded_workers: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    task_sid: str
+    worker_sid: str
+    queue_sid: str
+    channel_sid: str
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    workers: tuple[WorkerState, ...]
+    queues: Mapping[str, QueueState]
+    tasks: tuple[WaitingTask, ...]
+    extra_context: Mapping[str, Any] = field(default_factory=dict)
+
+
+def task_order_key(task: WaitingTask, queue: QueueState | None) -> tuple[int, int, str]:
+    """Highest priority first, then oldest (FIFO) or newest (LIFO)."""
+    age_key = (
+        -task.virtual_start_time if queue is not None and queue.lifo else task.virtual_start_time
+    )
+    return (-task.priority, age_key, task.sid)
+
+
+class _Pool:
+    """The workers of one queue on one channel, longest idle first.
+
+    Workers that cannot take anything more in this pass are dropped from the
+    head of the list as they are met, so a pass over many tasks stays linear.
+    """
+
+    def __init__(self, workers: list[WorkerState], channel_sid: str) -> None:
+        self.channel_sid = channel_sid
+        self.workers = sorted(workers, key=lambda w: (w.idle_since, w.sid))
+        self.head = 0
+
+    def candidates(self) -> Iterator[WorkerState]:
+        while (
+            self.head < len(self.workers) and self.workers[self.head].free_on(self.channel_sid) <= 0
+        ):
+            self.head += 1
+        for index in range(self.head, len(self.workers)):
+            worker = self.workers[index]
+            if worker.free_on(self.channel_sid) > 0:
+                yield worker
+
+
+class Planner:
+    """One matching pass over a snapshot; :func:`plan_reservations` is the entry point."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.by_sid = {w.sid: w for w in snapshot.workers}
+        self.by_name = {w.friendly_name.lower(): w for w in snapshot.workers}
+        self.eligible: dict[str, list[WorkerState]] = {}
+        self.pools: dict[tuple[str, str], _Pool] = {}
+        self.eligible_sids: dict[str, frozenset[str]] = {}
+
+    def queue_members(self, queue_sid: str) -> list[WorkerState]:
+        """Workers whose attributes satisfy the queue's TargetWorkers (cached per pass)."""
+        members = self.eligible.get(queue_sid)
+        if members is None:
+            queue = self.snapshot.queues[queue_sid]
+            extra = self.snapshot.extra_context
+            if queue.target_workers.matches_all():
+                members = list(self.snapshot.workers)
+            else:
+                members = [
+                    w
+                    for w in self.snapshot.workers
+                    if queue.target_workers.evaluate({**extra, **w.context} if extra else w.context)
+                ]
+            self.eligible[queue_sid] = members
+            self.eligible_sids[queue_sid] = frozenset(w.sid for w in members)
+        return members
+
+    def pool(self, queue_sid: str, channel_sid: str) -> _Pool:
+        key = (queue_sid, channel_sid)
+        pool = self.pools.get(key)
+        if pool is None:
+            members = [w for w in self.queue_members(queue_sid) if channel_sid in w.channels]
+            pool = self.pools[key] = _Pool(members, channel_sid)
+        return pool
+
+    def fits(self, task: WaitingTask, worker: WorkerState) -> bool:
+        """Capacity, availability, exclusions and the target worker expression."""
+        if worker.sid in task.excluded_workers:
+            return False
+        if not task.ignore_capacity and worker.free_on(task.channel_sid) <= 0:
+            return False
+        if task.target_expression is None:
+            return True
+        context = {**self.snapshot.extra_context, "task": task.attributes, "worker": worker.context}
+        return task.target_expression.evaluate(context)
+
+    def known_worker(self, task: WaitingTask) -> WorkerState | None:
+        if task.known_worker_sid is not None:
+            return self.by_sid.get(task.known_worker_sid)
+        if task.known_worker_name is not None:
+            return self.by_name.get(task.known_worker_name.lower())
+        return None
+
+    def candidates(self, task: WaitingTask) -> Iterable[WorkerState]:
+        if task.requires_known_worker:
+            worker = self.known_worker(task)
+            if worker is None:
+                return ()
+            self.queue_members(task.queue_sid)
+            if task.ignore_capacity or worker.sid in self.eligible_sids[task.queue_sid]:
+                return (worker,)
+            return ()
+        pool = self.pool(task.queue_sid, task.channel_sid)
+        if not task.order_by:
+            return pool.candidates()
+        return sorted(pool.candidates(), key=lambda w: order_key(w, task.order_by))
+
+    def plan(self) -> list[Match]:
+        queues = self.snapshot.queues
+        tasks = sorted(
+            (t for t in self.snapshot.tasks if t.queue_sid in queues),
+            key=lambda t: task_order_key(t, queues[t.queue_sid]),
+        )
+        free_slots = sum(
+            w.free_on(c) for w in self.snapshot.workers for c in w.channels if w.available
+        )
+        may_ignore = any(t.ignore_capacity for t in tasks)
+        matches: list[Match] = []
+        for task in tasks:
+            if free_slots <= 0 and not may_ignore:
+                break
+            wanted = queues[task.queue_sid].max_reserved_workers - task.open_reservations
+            for worker in self.candidates(task):
+                if wanted <= 0:
+                    break
+                if not self.fits(task, worker):
+                    continue
+                free_slots -= self.reserve(task, worker)
+                matches.append(Match(task.sid, worker.sid, task.queue_sid, task.channel_sid))
+                task.excluded_workers = task.excluded_workers | {worker.sid}
+                wanted -= 1
+        return matches
+
+    @staticmethod
+    def reserve(task: WaitingTask, worker: WorkerState) -> int:
+        """Take one unit of capacity; returns how many free slots the pass lost."""
+        before = sum(worker.free_on(c) for c in worker.channels)
+        channel = worker.channels.get(task.channel_sid)
+        if channel is None:
+            channel = worker.channels[task.channel_sid] = ChannelState(capacity=0)
+        channel.in_use += 1
+        return before - sum(worker.free_on(c) for c in worker.channels)
+
+
+def order_key(worker: WorkerState, order_by: tuple[OrderBy, ...]) -> tuple[Any, ...]:
+    """Twilio's `order_by`: workers lacking an attribute sort after those that have it."""
+    parts: list[Any] = []
+    for clause in order_by:
+        value = _lookup(worker.context, clause.path)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            parts.append((1, 0))
+        else:
+            parts.append((0, -value if clause.descending else value))
+    parts.append(worker.idle_since)
+    parts.append(worker.sid)
+    return tuple(parts)
+
+
+def _lookup(context: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = context
+    for part in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def plan_reservations(snapshot: Snapshot) -> list[Match]:
+    """The reservations to create now, best first. Mutates the snapshot's capacities."""
+    return Planner(snapshot).plan()
