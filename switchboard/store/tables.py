@@ -43,6 +43,24 @@ class Account(Base):
     friendly_name: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="active")
     auth_token_hash: Mapped[str] = mapped_column(String(64))
+    # the token encrypted with the server key: callbacks are signed with it, as Twilio does
+    auth_token_sealed: Mapped[str | None] = mapped_column(Text)
+    # during a rotation the previous token keeps working until it is retired
+    secondary_token_hash: Mapped[str | None] = mapped_column(String(64))
+    secondary_token_sealed: Mapped[str | None] = mapped_column(Text)
+    # service plan: weights fair scheduling under overload
+    plan: Mapped[str] = mapped_column(String(32), default="standard", server_default="standard")
+    # JSON: {"price_per_call": "0.0001", ...}
+    preferences: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
+    # money in millionths of the currency unit (exact arithmetic)
+    balance_micros: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # normalised billing details: cross-account fraud rules compare them
+    billing_fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
+    fraud_score: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # none | flagged | throttled | suspended
+    fraud_stage: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    # where account-level notifications (e.g. a sub-account tripping a fraud rule) go
+    callback_url: Mapped[str | None] = mapped_column(Text)
     date_created: Mapped[int] = mapped_column(BigInteger)
     date_updated: Mapped[int] = mapped_column(BigInteger)
 

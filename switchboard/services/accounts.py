@@ -1,0 +1,72 @@
+"""Accounts: the tenants. Auth tokens are stored only as SHA-256 digests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from switchboard.domain import sids
+from switchboard.domain.clock import now_ms
+from switchboard.services.sealing import seal, unseal
+from switchboard.store import tables as t
+from switchboard.store.database import Store
+
+
+def token_digest(token: str) -> str:
+    """The stored form of a token: a leaked database must not leak credentials."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_account(
+    store: Store, friendly_name: str, parent_sid: str | None = None
+) -> tuple[t.Account, str]:
+    """A new active account and its plain auth token (shown to the caller once)."""
+    token = secrets.token_hex(16)
+    now = now_ms()
+    account = t.Account(
+        sid=sids.new_sid(sids.ACCOUNT),
+        parent_sid=parent_sid,
+        friendly_name=friendly_name,
+        status="active",
+        auth_token_hash=token_digest(token),
+        auth_token_sealed=seal(token),
+        date_created=now,
+        date_updated=now,
+    )
+    async with store.transaction() as session:
+        session.add(account)
+    return account, token
+
+
+async def authenticate(store: Store, account_sid: str, token: str) -> t.Account | None:
+    """The active account for these credentials, or None (compared in constant time)."""
+    async with store.read() as session:
+        account = await session.get(t.Account, account_sid)
+    if account is None or account.status != "active":
+        return None
+    if not hmac.compare_digest(account.auth_token_hash, token_digest(token)):
+        return None
+    return account
+
+
+async def rotate_token(store: Store, account_sid: str) -> str:
+    """Replace the account's auth token; the old one stops working at once."""
+    token = secrets.token_hex(16)
+    async with store.transaction() as session:
+        account = await session.get(t.Account, account_sid)
+        if account is None:
+            raise LookupError(account_sid)
+        account.auth_token_hash = token_digest(token)
+        account.auth_token_sealed = seal(token)
+        account.date_updated = now_ms()
+    return token
+
+
+async def signing_token(store: Store, account_sid: str) -> str | None:
+    """The account's current auth token, to sign its callbacks as Twilio does."""
+    async with store.read() as session:
+        account = await session.get(t.Account, account_sid)
+    if account is None or account.auth_token_sealed is None:
+        return None
+    return unseal(account.auth_token_sealed)
