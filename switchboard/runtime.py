@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 
 from switchboard.api.app import create_app
 from switchboard.services.context import Services
+from switchboard.services.events import event_dict
 from switchboard.services.router import Router
+from switchboard.store import tables as t
+from switchboard.store.coordination import Coordinator, LocalCoordinator, PostgresCoordinator
 from switchboard.store.database import Store
 from switchboard.store.migrate import upgrade
 
@@ -28,11 +32,32 @@ class Runtime:
     app: FastAPI
 
 
+def _coordinator(store: Store, services: Services) -> Coordinator:
+    """SQLite: one process owns everything. PostgreSQL: leases and LISTEN/NOTIFY."""
+    if store.is_sqlite:
+        return LocalCoordinator()
+
+    async def load_event(sid: str) -> dict[str, Any] | None:
+        async with store.read() as session:
+            row = await session.get(t.Event, sid)
+        return event_dict(row) if row is not None else None
+
+    dsn = store.url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    coordinator = PostgresCoordinator(dsn, load_event)
+
+    async def share(event: dict[str, Any]) -> None:
+        if not event.get("remote"):
+            await coordinator.announce_event(event)
+
+    services.bus.subscribe(share)
+    return coordinator
+
+
 def build_runtime(database_url: str, *, on_startup: StartupHook | None = None) -> Runtime:
     """Wire the adapters; the returned app migrates and resumes routing when it starts."""
     store = Store(database_url)
     services = Services(store=store)
-    router = Router(services)
+    router = Router(services, _coordinator(store, services))
     services.poke = router.poke
     app = create_app(services)
 
@@ -47,6 +72,11 @@ def build_runtime(database_url: str, *, on_startup: StartupHook | None = None) -
         finally:
             await router.stop()
             await store.dispose()
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> dict[str, Any]:
+        """Liveness for load balancers, and which workspaces this process routes."""
+        return {"status": "ok", "owned_workspaces": sorted(router.coordinator.owned())}
 
     app.router.lifespan_context = lifespan
     app.state.router = router

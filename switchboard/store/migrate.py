@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from switchboard.store.database import Store
@@ -30,4 +31,7 @@ async def upgrade(store: Store, revision: str = "head") -> None:
         command.upgrade(alembic_config(store.url, connection), revision)
 
     async with store.engine.begin() as connection:
+        if not store.is_sqlite:
+            # several processes may start at once: one migrates, the others wait
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": 7_117})
         await connection.run_sync(_upgrade)

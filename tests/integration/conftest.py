@@ -22,6 +22,12 @@ from switchboard.services.workspaces import WorkspaceCreate, create_workspace
 from switchboard.store import tables as t
 from switchboard.store.database import Store
 from switchboard.store.migrate import upgrade
+from tests.databases import (
+    create_postgres_database,
+    drop_postgres_database,
+    require_postgres,
+    sqlite_url,
+)
 
 
 @dataclass
@@ -39,8 +45,9 @@ class Center:
         return (await create_task_queue(self.svc, self.account_sid, self.workspace_sid, fields)).sid
 
     async def workflow(self, routing: dict[str, Any], timeout: int = 120) -> str:
-        fields = WorkflowFields(friendly_name="wf", configuration=json.dumps(routing),
-                                task_reservation_timeout=timeout)
+        fields = WorkflowFields(
+            friendly_name="wf", configuration=json.dumps(routing), task_reservation_timeout=timeout
+        )
         return (await create_workflow(self.svc, self.account_sid, self.workspace_sid, fields)).sid
 
     async def worker(self, name: str, activity: str = "Available", **attributes: Any) -> str:
@@ -59,7 +66,9 @@ class Center:
             query = select(t.Reservation).where(t.Reservation.workspace_sid == self.workspace_sid)
             for key, value in where.items():
                 query = query.where(getattr(t.Reservation, key) == value)
-            return list((await session.execute(query.order_by(t.Reservation.date_created))).scalars())
+            return list(
+                (await session.execute(query.order_by(t.Reservation.date_created))).scalars()
+            )
 
     async def get(self, model: type[Any], sid: str) -> Any:
         async with self.svc.store.read() as session:
@@ -71,12 +80,21 @@ class Center:
             return list((await session.execute(query.order_by(t.Event.seq))).scalars())
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = Store(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
-    await upgrade(store)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """The same scenarios run on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        store = Store(sqlite_url(tmp_path))
+        await upgrade(store)
+        yield store
+        await store.dispose()
+        return
+    await require_postgres()
+    url = await create_postgres_database()
+    store = Store(url)
     yield store
     await store.dispose()
+    await drop_postgres_database(url)
 
 
 @pytest.fixture
@@ -88,7 +106,8 @@ async def center(store: Store) -> AsyncIterator[Center]:
     workspace = await create_workspace(svc, account.sid, WorkspaceCreate("Test Center"))
     async with store.read() as session:
         rows = await session.execute(
-            select(t.Activity).where(t.Activity.workspace_sid == workspace.sid))
+            select(t.Activity).where(t.Activity.workspace_sid == workspace.sid)
+        )
         activities = {a.friendly_name: a.sid for a in rows.scalars()}
     yield Center(svc, router, account.sid, workspace.sid, activities)
     await router.stop()

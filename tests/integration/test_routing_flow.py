@@ -34,8 +34,9 @@ async def test_accept_then_complete_frees_the_worker_for_the_next_task(center: C
     [reservation] = await center.reservations(status="pending")
     assert reservation.task_sid == first
     svc, acc, ws = center.svc, center.account_sid, center.workspace_sid
-    await update_reservation(svc, acc, ws, reservation.sid,
-                             ReservationUpdate(reservation_status="accepted"))
+    await update_reservation(
+        svc, acc, ws, reservation.sid, ReservationUpdate(reservation_status="accepted")
+    )
     await update_task(svc, acc, ws, first, TaskUpdate(assignment_status="completed", reason="ok"))
     await center.settle()
     [following] = await center.reservations(status="pending")
@@ -47,9 +48,16 @@ async def test_accept_then_complete_frees_the_worker_for_the_next_task(center: C
 
 async def test_higher_priority_waits_less(center: Center) -> None:
     queue = await center.queue("All")
-    wf = await center.workflow({"task_routing": {"filters": [
-        {"expression": "vip == true", "targets": [{"queue": queue, "priority": 10}]}],
-        "default_filter": {"queue": queue}}})
+    wf = await center.workflow(
+        {
+            "task_routing": {
+                "filters": [
+                    {"expression": "vip == true", "targets": [{"queue": queue, "priority": 10}]}
+                ],
+                "default_filter": {"queue": queue},
+            }
+        }
+    )
     await center.task(wf, vip=False)
     vip = await center.task(wf, vip=True)
     await center.worker("Late")
@@ -68,8 +76,13 @@ async def test_reject_offers_the_task_to_the_next_worker(center: Center) -> None
     await center.settle()
     [first] = await center.reservations()
     assert first.worker_sid == a
-    await update_reservation(center.svc, center.account_sid, center.workspace_sid, first.sid,
-                             ReservationUpdate(reservation_status="rejected"))
+    await update_reservation(
+        center.svc,
+        center.account_sid,
+        center.workspace_sid,
+        first.sid,
+        ReservationUpdate(reservation_status="rejected"),
+    )
     await center.settle()
     second = (await center.reservations(status="pending"))[0]
     assert (second.task_sid, second.worker_sid) == (task, b)
@@ -96,9 +109,18 @@ async def test_reservation_timeout_moves_the_worker_to_the_timeout_activity(
 async def test_expanding_targets_widen_after_the_timeout(center: Center) -> None:
     experts = await center.queue("Experts", "level >= 5")
     everyone = await center.queue("Everyone")
-    wf = await center.workflow({"task_routing": {"filters": [{
-        "expression": "1==1",
-        "targets": [{"queue": experts, "timeout": 1}, {"queue": everyone}]}]}})
+    wf = await center.workflow(
+        {
+            "task_routing": {
+                "filters": [
+                    {
+                        "expression": "1==1",
+                        "targets": [{"queue": experts, "timeout": 1}, {"queue": everyone}],
+                    }
+                ]
+            }
+        }
+    )
     novice = await center.worker("Novice", level=1)
     task = await center.task(wf)
     await center.settle()
@@ -113,8 +135,13 @@ async def test_expanding_targets_widen_after_the_timeout(center: Center) -> None
 
 async def test_falling_off_the_last_target_cancels_the_task(center: Center) -> None:
     experts = await center.queue("Experts", "level >= 5")
-    wf = await center.workflow({"task_routing": {"filters": [{
-        "expression": "1==1", "targets": [{"queue": experts, "timeout": 1}]}]}})
+    wf = await center.workflow(
+        {
+            "task_routing": {
+                "filters": [{"expression": "1==1", "targets": [{"queue": experts, "timeout": 1}]}]
+            }
+        }
+    )
     task = await center.task(wf)
     await asyncio.sleep(1.2)
     await center.settle()
@@ -126,10 +153,21 @@ async def test_falling_off_the_last_target_cancels_the_task(center: Center) -> N
 async def test_skip_if_moves_on_when_nobody_is_available(center: Center) -> None:
     experts = await center.queue("Experts", "level >= 5")
     everyone = await center.queue("Everyone")
-    wf = await center.workflow({"task_routing": {"filters": [{
-        "expression": "1==1",
-        "targets": [{"queue": experts, "timeout": 300, "skip_if": "workers.available == 0"},
-                    {"queue": everyone}]}]}})
+    wf = await center.workflow(
+        {
+            "task_routing": {
+                "filters": [
+                    {
+                        "expression": "1==1",
+                        "targets": [
+                            {"queue": experts, "timeout": 300, "skip_if": "workers.available == 0"},
+                            {"queue": everyone},
+                        ],
+                    }
+                ]
+            }
+        }
+    )
     await center.worker("Expert", activity="Offline", level=9)
     novice = await center.worker("Novice", level=1)
     task = await center.task(wf)
@@ -143,8 +181,9 @@ async def test_task_ttl_cancels_a_waiting_task(center: Center) -> None:
 
     queue = await center.queue("All")
     wf = await center.workflow({"task_routing": {"default_filter": {"queue": queue}}})
-    task = await create_task(center.svc, center.account_sid, center.workspace_sid,
-                             TaskCreate(workflow_sid=wf, timeout=1))
+    task = await create_task(
+        center.svc, center.account_sid, center.workspace_sid, TaskCreate(workflow_sid=wf, timeout=1)
+    )
     await asyncio.sleep(1.2)
     await center.settle()
     row = await center.get(t.Task, task.sid)

@@ -1,0 +1,105 @@
+"""Test databases: a SQLite file per test, or a fresh PostgreSQL database per test.
+
+PostgreSQL databases are copied from a migrated template (`CREATE DATABASE ... TEMPLATE`),
+which takes milliseconds instead of running every migration per test. The template's
+name carries a hash of the migration scripts, so a new migration builds a new template.
+
+PostgreSQL tests run whenever the server at 127.0.0.1:5432 answers. When it does not,
+they are skipped on a developer machine but fail under CI (`CI` set): CI must test both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from switchboard.store.database import Store
+from switchboard.store.migrate import MIGRATIONS, upgrade
+
+PG_ADMIN_DSN = os.environ.get("SWITCHBOARD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+_available: bool | None = None
+
+
+def _migrations_hash() -> str:
+    digest = hashlib.sha1()
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def asyncpg_url(dsn: str, database: str) -> str:
+    """The SQLAlchemy URL of `database` on the admin DSN's server."""
+    base = dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    return f"{base}/{database}"
+
+
+async def postgres_available() -> bool:
+    global _available
+    if _available is None:
+        try:
+            conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=2)
+        except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+            _available = False
+        else:
+            await conn.close()
+            _available = True
+    return _available
+
+
+async def require_postgres() -> None:
+    if await postgres_available():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL is required in CI but {PG_ADMIN_DSN} does not answer")
+    pytest.skip(f"PostgreSQL at {PG_ADMIN_DSN} is not reachable")
+
+
+async def _ensure_template(conn: asyncpg.Connection) -> str:
+    name = f"sb_template_{_migrations_hash()}"
+    exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+    if exists:
+        return name
+    # serialise template creation between concurrent test processes
+    await conn.execute("SELECT pg_advisory_lock(4242)")
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            building = f"{name}_build_{secrets.token_hex(3)}"
+            await conn.execute(f'CREATE DATABASE "{building}"')
+            store = Store(asyncpg_url(PG_ADMIN_DSN, building))
+            await upgrade(store)
+            await store.dispose()
+            await conn.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock(4242)")
+    return name
+
+
+async def create_postgres_database() -> str:
+    """A new, migrated, empty database; returns its SQLAlchemy URL."""
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        template = await _ensure_template(conn)
+        name = f"sb_test_{secrets.token_hex(6)}"
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    finally:
+        await conn.close()
+    return asyncpg_url(PG_ADMIN_DSN, name)
+
+
+async def drop_postgres_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def sqlite_url(directory: Path, name: str = "test.db") -> str:
+    return f"sqlite+aiosqlite:///{directory / name}"
