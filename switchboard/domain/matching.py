@@ -38,7 +38,7 @@ class ChannelState:
     last_reserved_at: int = 0
 
     def free(self) -> int:
-        return self.capacity - self.in_use if self.available else 0
+        return max(0, self.capacity - self.in_use) if self.available else 0
 
 
 @dataclass(slots=True)
@@ -159,6 +159,9 @@ class Planner:
         self.eligible: dict[str, list[WorkerState]] = {}
         self.pools: dict[tuple[str, str], _Pool] = {}
         self.eligible_sids: dict[str, frozenset[str]] = {}
+        # (queue, channel, target expression, task values it reads) that found no worker
+        self.dead_ends: set[tuple[str, str, str, str]] = set()
+        self._task_paths: dict[str, tuple[str, ...] | None] = {}
 
     def queue_members(self, queue_sid: str) -> list[WorkerState]:
         """Workers whose attributes satisfy the queue's TargetWorkers (cached per pass)."""
@@ -232,17 +235,52 @@ class Planner:
         for task in tasks:
             if free_slots <= 0 and not may_ignore:
                 break
-            wanted = queues[task.queue_sid].max_reserved_workers - task.open_reservations
-            for worker in self.candidates(task):
-                if wanted <= 0:
-                    break
-                if not self.fits(task, worker):
-                    continue
-                free_slots -= self.reserve(task, worker)
-                matches.append(Match(task.sid, worker.sid, task.queue_sid, task.channel_sid))
-                task.excluded_workers = task.excluded_workers | {worker.sid}
-                wanted -= 1
+            free_slots -= self.serve(task, matches)
         return matches
+
+    def serve(self, task: WaitingTask, matches: list[Match]) -> int:
+        """Reserve the workers one task gets; returns how many free slots the pass lost.
+
+        Capacity only shrinks during a pass, so when a task finds no worker at all,
+        any later task of the same queue, channel and target expression reading the
+        same task values finds none either (exclusions only remove workers): its
+        scan of the whole pool is skipped.
+        """
+        wanted = self.snapshot.queues[task.queue_sid].max_reserved_workers - task.open_reservations
+        key = self.dead_end_key(task)
+        if wanted <= 0 or (key is not None and key in self.dead_ends):
+            return 0
+        lost = found = 0
+        for worker in self.candidates(task):
+            if found >= wanted:
+                break
+            if not self.fits(task, worker):
+                continue
+            lost += self.reserve(task, worker)
+            matches.append(Match(task.sid, worker.sid, task.queue_sid, task.channel_sid))
+            task.excluded_workers = task.excluded_workers | {worker.sid}
+            found += 1
+        if found == 0 and key is not None and not task.excluded_workers:
+            self.dead_ends.add(key)
+        return lost
+
+    def dead_end_key(self, task: WaitingTask) -> tuple[str, str, str, str] | None:
+        """What decides whether any pool worker fits `task`; None when not cacheable."""
+        if task.requires_known_worker or task.ignore_capacity:
+            return None
+        expression = task.target_expression
+        if expression is None:
+            return (task.queue_sid, task.channel_sid, "", "")
+        if expression.source not in self._task_paths:
+            refs = [r for r in expression.references if r[0] == "task"]
+            whole = any(len(r) == 1 for r in refs)  # `task` itself: key on every attribute
+            self._task_paths[expression.source] = (
+                None if whole else tuple(sorted({r[1] for r in refs}))
+            )
+        names = self._task_paths[expression.source]
+        attributes = task.attributes
+        values = repr(attributes) if names is None else repr([attributes.get(n) for n in names])
+        return (task.queue_sid, task.channel_sid, expression.source, values)
 
     @staticmethod
     def reserve(task: WaitingTask, worker: WorkerState) -> int:

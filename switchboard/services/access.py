@@ -18,10 +18,17 @@ def _missing(kind: str, sid: str) -> NotFound:
 
 
 async def access_workspace(session: AsyncSession, account_sid: str, sid: str) -> t.Workspace:
+    """The workspace of `account_sid`, or of one of its sub-accounts (a parent manages its
+    children with its own credentials); 404 for everyone else's."""
     row = await session.get(t.Workspace, sid)
     if row is None:
         raise _missing("Workspaces", sid)
-    if row.account_sid != account_sid:
+    if row.account_sid == account_sid:
+        return row
+    owners_parent = await session.scalar(
+        select(t.Account.parent_sid).where(t.Account.sid == row.account_sid)
+    )
+    if owners_parent != account_sid:
         raise _missing("Workspaces", sid)
     return row
 

@@ -6,6 +6,8 @@ import hashlib
 import hmac
 import secrets
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from switchboard.domain import sids
 from switchboard.domain.clock import now_ms
 from switchboard.services.sealing import seal, unseal
@@ -40,14 +42,34 @@ async def create_account(
 
 
 async def authenticate(store: Store, account_sid: str, token: str) -> t.Account | None:
-    """The active account for these credentials, or None (compared in constant time)."""
+    """The active account for these credentials, or None (compared in constant time).
+
+    Both the primary and, during a rotation, the secondary token are accepted. A
+    sub-account whose parent is suspended or closed cannot authenticate either.
+    """
     async with store.read() as session:
         account = await session.get(t.Account, account_sid)
+        parent = await _parent(session, account)
     if account is None or account.status != "active":
         return None
-    if not hmac.compare_digest(account.auth_token_hash, token_digest(token)):
+    if parent is not None and parent.status != "active":
+        return None
+    if not _token_matches(account, token_digest(token)):
         return None
     return account
+
+
+async def _parent(session: AsyncSession, account: t.Account | None) -> t.Account | None:
+    if account is None or account.parent_sid is None:
+        return None
+    return await session.get(t.Account, account.parent_sid)
+
+
+def _token_matches(account: t.Account, digest: str) -> bool:
+    """Both digests are compared every time, so timing tells nothing about which matched."""
+    primary = hmac.compare_digest(account.auth_token_hash, digest)
+    secondary = hmac.compare_digest(account.secondary_token_hash or "", digest)
+    return primary or (secondary and account.secondary_token_hash is not None)
 
 
 async def rotate_token(store: Store, account_sid: str) -> str:

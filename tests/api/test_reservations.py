@@ -1,0 +1,90 @@
+"""Reservations under both URLs, and worker channel load (routing runs the lead's engine)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from switchboard.services.router import Router
+from tests.api.helpers import (
+    activity_sids,
+    assert_error,
+    assert_shape,
+    create,
+    create_workspace,
+    listing,
+    ok,
+    settle,
+)
+
+
+@pytest.fixture
+async def reserved(client: httpx.AsyncClient, router: Router) -> dict[str, Any]:
+    """An available worker and a task reserved for them."""
+    workspace = await create_workspace(client, Template="FIFO")
+    url = workspace["url"]
+    available = (await activity_sids(client, url))["Available"]
+    worker = await create(client, f"{url}/Workers", FriendlyName="ann", ActivitySid=available)
+    task = await create(client, f"{url}/Tasks", Attributes="{}")
+    await settle(router)
+    return {"workspace": workspace, "worker": worker, "task": task}
+
+
+async def test_both_views_show_the_same_reservation(
+    client: httpx.AsyncClient, reserved: dict[str, Any]
+) -> None:
+    task, worker = reserved["task"], reserved["worker"]
+    [via_task] = await listing(client, f"{task['url']}/Reservations")
+    assert_shape(via_task, "task_reservation")
+    assert (via_task["reservation_status"], via_task["worker_name"]) == ("pending", "ann")
+    assert via_task["url"] == f"{task['url']}/Reservations/{via_task['sid']}"
+    assert via_task["links"]["worker"] == worker["url"]
+    [via_worker] = await listing(client, f"{worker['url']}/Reservations")
+    assert_shape(via_worker, "worker_reservation")
+    assert via_worker["url"] == f"{worker['url']}/Reservations/{via_task['sid']}"
+    assert {k: v for k, v in via_worker.items() if k != "url"} == {
+        k: v for k, v in via_task.items() if k != "url"
+    }
+    assert ok(await client.get(via_task["url"])) == via_task
+    assert ok(await client.get(via_worker["url"])) == via_worker
+
+
+async def test_list_filters(client: httpx.AsyncClient, reserved: dict[str, Any]) -> None:
+    task, worker = reserved["task"], reserved["worker"]
+    url = f"{task['url']}/Reservations"
+    assert len(await listing(client, url, ReservationStatus="pending")) == 1
+    assert await listing(client, url, ReservationStatus="accepted,rejected") == []
+    assert len(await listing(client, url, WorkerSid=worker["sid"])) == 1
+    assert await listing(client, url, WorkerSid="WK" + "0" * 32) == []
+    assert_error(await client.get(url, params={"ReservationStatus": "maybe"}), 400, 20001)
+    worker_url = f"{worker['url']}/Reservations"
+    assert len(await listing(client, worker_url, ReservationStatus="pending")) == 1
+
+
+async def test_accepting_assigns_the_task_and_loads_the_channel(
+    client: httpx.AsyncClient, reserved: dict[str, Any]
+) -> None:
+    task, worker = reserved["task"], reserved["worker"]
+    [reservation] = await listing(client, f"{task['url']}/Reservations")
+    accepted = ok(await client.post(reservation["url"], data={"ReservationStatus": "accepted"}))
+    assert accepted["reservation_status"] == "accepted"
+    assert ok(await client.get(task["url"]))["assignment_status"] == "assigned"
+    default = ok(await client.get(f"{worker['url']}/Channels/default"))
+    assert (default["assigned_tasks"], default["available_capacity_percentage"]) == (1, 0)
+
+
+async def test_update_validates_and_checks_the_parent(
+    client: httpx.AsyncClient, reserved: dict[str, Any]
+) -> None:
+    task, worker = reserved["task"], reserved["worker"]
+    [reservation] = await listing(client, f"{task['url']}/Reservations")
+    response = await client.post(reservation["url"], data={"ReservationStatus": "delighted"})
+    assert_error(response, 400, 20001, "Invalid ReservationStatus")
+    response = await client.post(reservation["url"], data={"Instruction": "teleport"})
+    assert_error(response, 400, 20001, "Invalid Instruction")
+    other = await create(client, f"{reserved['workspace']['url']}/Tasks", Attributes="{}")
+    wrong_parent = f"{other['url']}/Reservations/{reservation['sid']}"
+    assert_error(await client.get(wrong_parent), 404, 20404)
+    assert_error(await client.get(f"{worker['url']}/Reservations/WR{'0' * 32}"), 404, 20404)
