@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.domain import workflow as wf
@@ -56,6 +57,16 @@ def _parse(configuration: str) -> wf.WorkflowConfig:
 def workflow_config(workflow: t.Workflow) -> wf.WorkflowConfig:
     """Parsed configuration (validated when saved; cached by its text)."""
     return _parse(workflow.configuration)
+
+
+async def task_config(
+    session: AsyncSession, task: t.Task, workflow: t.Workflow
+) -> wf.WorkflowConfig:
+    """The document the task follows: the one fetched when it entered, else the stored copy."""
+    document = await session.get(t.TaskDocument, task.sid)
+    if document is not None and document.workflow_sid == workflow.sid:
+        return _parse(document.configuration)
+    return workflow_config(workflow)
 
 
 def current_step(task: t.Task) -> wf.Step | None:
@@ -121,9 +132,17 @@ async def enter_workflow(
     task: t.Task,
     workflow: t.Workflow,
     now: int,
+    *,
+    config: wf.WorkflowConfig | None = None,
 ) -> None:
-    """Evaluate the filters top to bottom; no match and no default filter cancels the task."""
-    config = workflow_config(workflow)
+    """Evaluate the filters top to bottom; no match and no default filter cancels the task.
+
+    `config` is a routing document fetched for this task (remote workflow documents);
+    without one the stored configuration applies, also to the task's later steps.
+    """
+    if config is None:
+        config = workflow_config(workflow)
+        await session.execute(delete(t.TaskDocument).where(t.TaskDocument.task_sid == task.sid))
     step = wf.first_step(config, task_context(task, now))
     if step is None:
         await cancel_task(
@@ -157,7 +176,7 @@ async def advance(
     if workflow is None or step is None:
         task.step_deadline = None
         return
-    config = workflow_config(workflow)
+    config = await task_config(session, task, workflow)
     context = task_context(task, now)
     following = (wf.after_skip if skipped else wf.next_step)(config, step, context)
     if following is not None:

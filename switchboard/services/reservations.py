@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from switchboard.callbacks.instructions import Target, rest_params, run_media_instruction
+from switchboard.callbacks.media import MEDIA_INSTRUCTIONS
 from switchboard.domain.clock import now_ms
 from switchboard.domain.errors import InvalidParameter, InvalidTransition, NotFound
 from switchboard.services import transitions as tr
@@ -13,8 +15,6 @@ from switchboard.services.access import access_activity, access_reservation, acc
 from switchboard.services.context import Services
 from switchboard.services.validation import check_if_match
 from switchboard.store import tables as t
-
-MEDIA_INSTRUCTIONS = ("dequeue", "call", "redirect", "conference", "supervise")
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,13 @@ async def update_reservation(
 ) -> t.Reservation:
     """`task_sid` / `worker_sid` come from the URL path and must match (else 404)."""
     action = _action(params)
+    if action in MEDIA_INSTRUCTIONS:
+        # the media adapter may take seconds: it is called outside the workspace transaction
+        target = Target(
+            account_sid, workspace_sid, reservation_sid, task_sid, worker_sid, params.if_match
+        )
+        arguments = rest_params(action, params.instruction_params)
+        return await run_media_instruction(svc, target, action, arguments)
     async with svc.store.transaction(workspace_sid) as session:
         workspace = await access_workspace(session, account_sid, workspace_sid)
         reservation = await access_reservation(session, workspace, reservation_sid)
@@ -57,10 +64,7 @@ def _action(params: ReservationUpdate) -> str:
     if params.instruction is not None:
         instruction = params.instruction.lower()
         if instruction in MEDIA_INSTRUCTIONS:
-            raise InvalidParameter(
-                f"Instruction '{instruction}' needs a media adapter, and none is configured",
-                code=40151,
-            )
+            return instruction
         if instruction not in ("accept", "reject"):
             raise InvalidParameter(f"Unknown Instruction '{params.instruction}'")
         return "accepted" if instruction == "accept" else "rejected"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from switchboard.callbacks.documents import DocumentOutcome, document_config, prefetch
 from switchboard.domain import sids
 from switchboard.domain.clock import now_ms
 from switchboard.domain.errors import InvalidParameter, InvalidTransition
@@ -104,10 +105,26 @@ def _start_time(value: int | None, now: int) -> int:
     return value
 
 
+def _document_workflow(params: TaskCreate) -> tuple[bool, str | None]:
+    """Whether the task will enter a workflow, and which (None: the workspace's only one)."""
+    target = params.routing_target or ""
+    if target.startswith(("WK", "WQ")) or params.task_queue_sid is not None:
+        return False, None
+    return True, target or params.workflow_sid
+
+
 async def create_task(
     svc: Services, account_sid: str, workspace_sid: str, params: TaskCreate
 ) -> t.Task:
     attributes = attributes_text(params.attributes)
+    task_sid = sids.new_sid(sids.TASK)
+    enters, workflow_sid = _document_workflow(params)
+    # a remote routing document is fetched before the transaction: no lock during I/O
+    document = (
+        await prefetch(svc, account_sid, workspace_sid, task_sid, attributes, workflow_sid)
+        if enters
+        else None
+    )
     async with svc.store.transaction(workspace_sid) as session:
         workspace = await access_workspace(session, account_sid, workspace_sid)
         route = await _resolve_route(session, workspace, params)
@@ -117,7 +134,7 @@ async def create_task(
         now = now_ms()
         timeout = params.timeout or DEFAULT_TIMEOUT
         task = t.Task(
-            sid=sids.new_sid(sids.TASK),
+            sid=task_sid,
             workspace_sid=workspace.sid,
             attributes=attributes,
             assignment_status="pending",
@@ -145,7 +162,7 @@ async def create_task(
         await tr.record_task_event(
             session, svc, workspace, "task.created", task, f"Task {task.sid} created"
         )
-        await _place(session, svc, workspace, task, route, now)
+        await _place(session, svc, workspace, task, route, now, document)
         return task
 
 
@@ -156,9 +173,11 @@ async def _place(
     task: t.Task,
     route: _Route,
     now: int,
+    document: DocumentOutcome | None = None,
 ) -> None:
     if route.workflow is not None:
-        await enter_workflow(session, svc, workspace, task, route.workflow, now)
+        config = await document_config(session, svc, workspace, task, route.workflow, document)
+        await enter_workflow(session, svc, workspace, task, route.workflow, now, config=config)
         return
     if route.queue is not None:
         task.task_queue_sid = route.queue.sid

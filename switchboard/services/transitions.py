@@ -54,7 +54,12 @@ async def record_reservation_event(
             workflow_sid=reservation.workflow_sid,
         ),
         description,
-        reservation_fields(reservation, task, worker, name),
+        {
+            **reservation_fields(reservation, task, worker, name),
+            # the task's workflow step: statistics count routing success per target level
+            "filter_index": task.filter_index,
+            "target_index": task.target_index,
+        },
     )
 
 

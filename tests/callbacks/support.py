@@ -1,0 +1,262 @@
+"""Real HTTP on 127.0.0.1: the Switchboard app under uvicorn, and a callback receiver.
+
+Both run in the test's own event loop (uvicorn's `Server.serve()` as a task), so a
+test can drive the services directly and watch the network side at the same time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+import uvicorn
+from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from switchboard.callbacks.settings import OutboundSettings
+from switchboard.callbacks.workflow_source import set_document_source
+from switchboard.runtime import Runtime, build_runtime
+from switchboard.services.accounts import create_account
+from switchboard.services.context import Services
+from switchboard.services.task_queues import TaskQueueFields, create_task_queue
+from switchboard.services.tasks import TaskCreate, create_task
+from switchboard.services.workers import WorkerCreate, create_worker
+from switchboard.services.workflows import WorkflowFields, create_workflow
+from switchboard.services.workspaces import WorkspaceCreate, create_workspace
+from switchboard.store import tables as t
+from tests.live import free_port
+
+
+def fast_settings() -> OutboundSettings:
+    """Loopback allowed (nothing else private), short timeouts and backoffs."""
+    settings = OutboundSettings.loopback_only()
+    settings.assignment_timeout = 1.0
+    settings.event_timeout = 1.0
+    settings.document_timeout = 1.0
+    settings.backoff_initial = 0.05
+    settings.backoff_max = 0.2
+    return settings
+
+
+@asynccontextmanager
+async def serve(app: Any) -> AsyncIterator[str]:
+    """`app` on a free 127.0.0.1 port for the block; yields its base URL."""
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if task.done() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 15)
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:
+    """Poll an async check until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(0.02)
+
+
+@dataclass
+class Hit:
+    """One request the receiver got."""
+
+    path: str
+    url: str
+    headers: dict[str, str]
+    body: bytes
+    form: dict[str, str]
+
+    @property
+    def signature(self) -> str:
+        return self.headers.get("x-twilio-signature", "")
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+Plan = Callable[[Hit], Awaitable[Response]]
+
+
+@dataclass
+class Receiver:
+    """A customer's web app: records every POST, answers as told per path (default 204)."""
+
+    base_url: str = ""
+    hits: list[Hit] = field(default_factory=list)
+    plans: dict[str, Plan] = field(default_factory=dict)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/{path}"
+
+    def on(self, path: str, plan: Plan) -> None:
+        self.plans[path] = plan
+
+    def answer(self, path: str, body: Any = None, status: int = 200) -> None:
+        async def plan(_hit: Hit) -> Response:
+            if body is None:
+                return Response(status_code=status)
+            return JSONResponse(body, status_code=status)
+
+        self.on(path, plan)
+
+    def hang(self, path: str) -> None:
+        """Never answer (until the test ends): the sender's timeout must cut it."""
+
+        async def plan(_hit: Hit) -> Response:
+            await self.release.wait()
+            return Response(status_code=204)
+
+        self.on(path, plan)
+
+    def of(self, path: str) -> list[Hit]:
+        return [hit for hit in self.hits if hit.path == path]
+
+    async def _handle(self, request: Request) -> Response:
+        body = await request.body()
+        form: dict[str, str] = {}
+        if request.headers.get("content-type", "").startswith("application/x-www-form"):
+            form = dict(parse_qsl(body.decode(), keep_blank_values=True))
+        hit = Hit(request.path_params["path"], str(request.url), dict(request.headers), body, form)
+        self.hits.append(hit)
+        plan = self.plans.get(hit.path)
+        return await plan(hit) if plan is not None else Response(status_code=204)
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/{path:path}", self._handle, methods=["POST"])])
+
+
+@asynccontextmanager
+async def receiving() -> AsyncIterator[Receiver]:
+    receiver = Receiver()
+    async with serve(receiver.app()) as base_url:
+        receiver.base_url = base_url
+        try:
+            yield receiver
+        finally:
+            receiver.release.set()
+
+
+@dataclass
+class Live:
+    """A running server (uvicorn, real sockets) and one tenant's workspace in it."""
+
+    runtime: Runtime
+    base_url: str
+    account_sid: str
+    auth_token: str
+    workspace_sid: str = ""
+    activities: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def svc(self) -> Services:
+        return self.runtime.services
+
+    def http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.base_url, auth=(self.account_sid, self.auth_token), timeout=10
+        )
+
+    async def workspace(
+        self, event_url: str | None = None, events_filter: str | None = None
+    ) -> str:
+        params = WorkspaceCreate("Live", event_callback_url=event_url, events_filter=events_filter)
+        workspace = await create_workspace(self.svc, self.account_sid, params)
+        self.workspace_sid = workspace.sid
+        async with self.svc.store.read() as session:
+            rows = await session.execute(
+                select(t.Activity).where(t.Activity.workspace_sid == workspace.sid)
+            )
+            self.activities = {a.friendly_name: a.sid for a in rows.scalars()}
+        return workspace.sid
+
+    async def queue(self, name: str, target_workers: str = "1==1") -> str:
+        fields = TaskQueueFields(friendly_name=name, target_workers=target_workers)
+        queue = await create_task_queue(self.svc, self.account_sid, self.workspace_sid, fields)
+        return queue.sid
+
+    async def workflow(
+        self,
+        queue_sid: str,
+        *,
+        assignment_url: str | None = None,
+        fallback_url: str | None = None,
+        document_url: str | None = None,
+        use_stored: bool | None = None,
+        routing: dict[str, Any] | None = None,
+    ) -> str:
+        document = routing or {"task_routing": {"default_filter": {"queue": queue_sid}}}
+        fields = WorkflowFields(
+            friendly_name="wf",
+            configuration=json.dumps(document),
+            assignment_callback_url=assignment_url,
+            fallback_assignment_callback_url=fallback_url,
+        )
+        workflow = await create_workflow(self.svc, self.account_sid, self.workspace_sid, fields)
+        if document_url is not None or use_stored is not None:
+            await set_document_source(
+                self.svc,
+                self.account_sid,
+                self.workspace_sid,
+                workflow.sid,
+                document_url=document_url,
+                use_stored_document=use_stored,
+            )
+        return workflow.sid
+
+    async def worker(self, name: str, activity: str = "Available", **attributes: Any) -> str:
+        params = WorkerCreate(name, self.activities[activity], json.dumps(attributes))
+        return (await create_worker(self.svc, self.account_sid, self.workspace_sid, params)).sid
+
+    async def task(self, workflow_sid: str, **attributes: Any) -> str:
+        params = TaskCreate(attributes=json.dumps(attributes), workflow_sid=workflow_sid)
+        return (await create_task(self.svc, self.account_sid, self.workspace_sid, params)).sid
+
+    async def rows(self, model: type[Any], **where: Any) -> list[Any]:
+        async with self.svc.store.read() as session:
+            query = select(model)
+            for key, value in where.items():
+                query = query.where(getattr(model, key) == value)
+            return list((await session.execute(query)).scalars())
+
+    async def get(self, model: type[Any], key: str) -> Any:
+        async with self.svc.store.read() as session:
+            return await session.get(model, key)
+
+    async def events(self, event_type: str) -> list[t.Event]:
+        return await self.rows(t.Event, workspace_sid=self.workspace_sid, event_type=event_type)
+
+
+@asynccontextmanager
+async def live_server(db_path: Path) -> AsyncIterator[Live]:
+    runtime = build_runtime(f"sqlite+aiosqlite:///{db_path}")
+    runtime.services.outbound = fast_settings()
+    async with serve(runtime.app) as base_url:
+        account, token = await create_account(runtime.services.store, "live")
+        yield Live(runtime, base_url, account.sid, token)
