@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
 
 from switchboard.demo import DemoCredentials, ensure_demo
+from switchboard.domain import fraud as policy
+from switchboard.domain.errors import SwitchboardError
 from switchboard.runtime import DEFAULT_DATABASE_URL, build_runtime
-from switchboard.services import accounts
+from switchboard.services import accounts, fraud
 from switchboard.services.context import Services
 from switchboard.store.database import Store
 from switchboard.store.migrate import upgrade
@@ -122,3 +125,110 @@ def db_upgrade(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
         typer.echo("database is up to date")
 
     asyncio.run(run())
+
+
+# --- fraud (issue 4) -----------------------------------------------------------------------
+
+T = TypeVar("T")
+fraud_app = typer.Typer(help="Fraud scoring: rules, on-demand evaluation, clearing a stage.")
+rules_app = typer.Typer(help="The fraud rule set stored in the database.")
+fraud_app.add_typer(rules_app, name="rules")
+app.add_typer(fraud_app, name="fraud")
+Owner = Annotated[
+    str | None, typer.Option(help="Parent account SID: a rule for its sub-accounts only")
+]
+
+
+def _with_store(database_url: str, work: Callable[[Store], Awaitable[T]]) -> T:
+    """Run `work` against a migrated store; a Switchboard error ends the command (exit 1)."""
+    _prepare_sqlite_dir(database_url)
+
+    async def run() -> T:
+        store = Store(database_url)
+        try:
+            await upgrade(store)
+            return await work(store)
+        finally:
+            await store.dispose()
+
+    try:
+        return asyncio.run(run())
+    except SwitchboardError as error:
+        typer.echo(f"error: {error.message}", err=True)
+        raise typer.Exit(1) from None
+
+
+@rules_app.command("list")
+def fraud_rules_list(database_url: DatabaseUrl = DEFAULT_DATABASE_URL, owner: Owner = None) -> None:
+    """Print the operator's rules (or a parent account's) one per line."""
+
+    async def work(store: Store) -> None:
+        async with store.read() as session:
+            for row in await session.scalars(fraud.rules_query(owner)):
+                condition = f"{row.category} {row.comparison} {row.threshold} in {row.window}"
+                if row.kind == policy.SHARED_BILLING:
+                    condition = f"accounts sharing billing {row.comparison} {row.threshold}"
+                age = f" if younger than {row.younger_than_days}d" if row.younger_than_days else ""
+                typer.echo(f"{row.sid}  {row.score:+d}  {row.friendly_name}: {condition}{age}")
+
+    _with_store(database_url, work)
+
+
+@rules_app.command("add")
+def fraud_rules_add(
+    friendly_name: Annotated[str, typer.Argument(help="A name for the rule")],
+    score: Annotated[int, typer.Option(help="Points added when the rule trips")],
+    count: Annotated[int, typer.Option(help="The threshold the observed number is compared to")],
+    kind: Annotated[str, typer.Option(help="usage | shared_billing")] = policy.USAGE,
+    category: Annotated[str, typer.Option(help="Usage category, * for all")] = "*",
+    comparison: Annotated[str, typer.Option(help="> >= < <= ==")] = ">",
+    window: Annotated[str, typer.Option(help="24h | 7d | 30d | all")] = "all",
+    younger_than_days: Annotated[
+        int | None, typer.Option(help="Only accounts younger than this many days")
+    ] = None,
+    owner: Owner = None,
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+) -> None:
+    """Add a rule and print its SID."""
+    fields = fraud.RuleFields(
+        friendly_name, kind, comparison, count, score, category, window, younger_than_days
+    )
+    row = _with_store(database_url, lambda store: fraud.add_rule(store, fields, owner))
+    typer.echo(f"FraudRuleSid={row.sid}")
+
+
+@rules_app.command("remove")
+def fraud_rules_remove(
+    sid: Annotated[str, typer.Argument(help="The rule's SID (FR...)")],
+    owner: Owner = None,
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+) -> None:
+    """Delete a rule."""
+    _with_store(database_url, lambda store: fraud.remove_rule(store, sid, owner))
+    typer.echo(f"removed {sid}")
+
+
+@fraud_app.command("evaluate")
+def fraud_evaluate(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
+    """Score every account now, act on the thresholds and notify parents; print the scores."""
+
+    async def work(store: Store) -> list[fraud.Outcome]:
+        return await fraud.FraudMonitor(store, fraud.FraudSettings.from_env()).evaluate()
+
+    for outcome in _with_store(database_url, work):
+        change = "" if outcome.after is outcome.before else f" (was {outcome.before.label})"
+        rules = ",".join(outcome.matched) or "-"
+        typer.echo(
+            f"{outcome.account_sid} score={outcome.score} stage={outcome.after.label}{change}"
+            f" rules={rules}"
+        )
+
+
+@fraud_app.command("clear")
+def fraud_clear(
+    account_sid: Annotated[str, typer.Argument(help="The account to clear")],
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+) -> None:
+    """Reset an account's fraud score and stage (and end a fraud suspension)."""
+    row = _with_store(database_url, lambda store: fraud.clear_account(store, account_sid))
+    typer.echo(f"{row.sid} status={row.status} stage={row.fraud_stage}")
