@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -140,6 +141,11 @@ class Workflow(Base):
     task_reservation_timeout: Mapped[int] = mapped_column(Integer, default=120)
     date_created: Mapped[int] = mapped_column(BigInteger)
     date_updated: Mapped[int] = mapped_column(BigInteger)
+    # remote routing document (issue 3): fetched per task; `configuration` is the fallback copy
+    document_url: Mapped[str | None] = mapped_column(Text)
+    use_stored_document: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
 
 class Worker(Base):
@@ -253,7 +259,11 @@ class Reservation(Base):
 
 class Event(Base):
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_workspace_seq", "workspace_sid", "seq"),)
+    __table_args__ = (
+        Index("ix_events_workspace_seq", "workspace_sid", "seq"),
+        # cumulative statistics count events of a type within a time window
+        Index("ix_events_workspace_type_date", "workspace_sid", "event_type", "event_date"),
+    )
 
     # monotonically increasing: the order in which events happened, also within one millisecond
     seq: Mapped[int] = mapped_column(
@@ -279,3 +289,129 @@ class Event(Base):
     task_queue_sid: Mapped[str | None] = mapped_column(SID)
     workflow_sid: Mapped[str | None] = mapped_column(SID)
     task_channel: Mapped[str | None] = mapped_column(String(64))
+
+
+class CallbackDelivery(Base):
+    """One outbound callback (event or assignment) and the outcome of each attempt.
+
+    Written before the first attempt, so a restart resumes whatever was not sent.
+    """
+
+    __tablename__ = "callback_deliveries"
+    __table_args__ = (
+        # the sender claims due deliveries in this order
+        Index("ix_callback_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_callback_deliveries_listing", "workspace_sid", "date_created"),
+    )
+
+    sid: Mapped[str] = mapped_column(SID, primary_key=True)
+    account_sid: Mapped[str] = mapped_column(SID)
+    # no foreign key: `workspace.deleted` is delivered after its workspace is gone
+    workspace_sid: Mapped[str] = mapped_column(SID)
+    kind: Mapped[str] = mapped_column(String(16))  # event | assignment
+    event_sid: Mapped[str] = mapped_column(SID)
+    event_type: Mapped[str] = mapped_column(String(64))
+    reservation_sid: Mapped[str | None] = mapped_column(SID)
+    url: Mapped[str] = mapped_column(Text)
+    fallback_url: Mapped[str | None] = mapped_column(Text)
+    # JSON object of the form parameters, frozen when the event happened
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[int] = mapped_column(BigInteger)
+    # a sender's claim: another process leaves the row alone until this instant
+    locked_until: Mapped[int | None] = mapped_column(BigInteger)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    # JSON list: one {at, url, status, error} per attempt
+    attempt_log: Mapped[str] = mapped_column(Text, default="[]")
+    # what an assignment callback answered (its instruction), and how applying it went
+    instruction: Mapped[str | None] = mapped_column(Text)
+    date_created: Mapped[int] = mapped_column(BigInteger)
+    date_updated: Mapped[int] = mapped_column(BigInteger)
+
+
+class CallbackCursor(Base):
+    """How far a workspace's events were turned into deliveries (the outbox read position)."""
+
+    __tablename__ = "callback_cursors"
+
+    workspace_sid: Mapped[str] = mapped_column(SID, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class TaskDocument(Base):
+    """The routing document fetched from a workflow's DocumentUrl when the task entered it.
+
+    Later steps of the task (expanding targets) follow the same document.
+    """
+
+    __tablename__ = "task_documents"
+
+    task_sid: Mapped[str] = mapped_column(
+        SID, ForeignKey("tasks.sid", ondelete="CASCADE"), primary_key=True
+    )
+    workflow_sid: Mapped[str] = mapped_column(SID)
+    configuration: Mapped[str] = mapped_column(Text)
+    source_url: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[int] = mapped_column(BigInteger)
+
+
+# --- tenancy (issue 4): usage, fraud rules, account-level events ---------------------------
+
+
+class UsageCounter(Base):
+    """Calls per account, category and UTC hour (hours let fraud rules look back 24 h)."""
+
+    __tablename__ = "usage_counters"
+    __table_args__ = (Index("ix_usage_counters_hour", "hour"),)
+
+    account_sid: Mapped[str] = mapped_column(SID, ForeignKey("accounts.sid"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # start of the hour, epoch milliseconds
+    hour: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+    # what these calls cost, in millionths of the currency unit
+    price_micros: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class FraudRule(Base):
+    """A scoring rule; `owner_sid` NULL is an operator rule for everyone, else a parent's
+    rule for its own sub-accounts."""
+
+    __tablename__ = "fraud_rules"
+
+    sid: Mapped[str] = mapped_column(SID, primary_key=True)
+    owner_sid: Mapped[str | None] = mapped_column(SID, ForeignKey("accounts.sid"), index=True)
+    friendly_name: Mapped[str] = mapped_column(String(64))
+    # usage | shared_billing
+    kind: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(64), default="*")
+    comparison: Mapped[str] = mapped_column(String(2))
+    threshold: Mapped[int] = mapped_column(BigInteger)
+    # 24h | 7d | 30d | all
+    window: Mapped[str] = mapped_column(String(8), default="all")
+    younger_than_days: Mapped[int | None] = mapped_column(Integer)
+    score: Mapped[int] = mapped_column(Integer)
+    date_created: Mapped[int] = mapped_column(BigInteger)
+    date_updated: Mapped[int] = mapped_column(BigInteger)
+
+
+class AccountEvent(Base):
+    """Something that happened to an account (e.g. a sub-account tripped a fraud rule),
+    stored for `account_sid`, the account that is told."""
+
+    __tablename__ = "account_events"
+    __table_args__ = (Index("ix_account_events_account_seq", "account_sid", "seq"),)
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    sid: Mapped[str] = mapped_column(SID, unique=True)
+    account_sid: Mapped[str] = mapped_column(SID, ForeignKey("accounts.sid"))
+    # the account the event is about (the sub-account, or the account itself)
+    subject_sid: Mapped[str] = mapped_column(SID)
+    event_type: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text)
+    event_data: Mapped[str] = mapped_column(Text)
+    event_date: Mapped[int] = mapped_column(BigInteger)
