@@ -1,0 +1,79 @@
+"""A bench contact center in a SQLite file, set up through the service layer (no routing)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+from switchboard.services.accounts import create_account
+from switchboard.services.context import Services
+from switchboard.services.task_queues import TaskQueueFields, create_task_queue
+from switchboard.services.workers import WorkerCreate, create_worker
+from switchboard.services.workflows import WorkflowFields, create_workflow
+from switchboard.services.workspaces import WorkspaceCreate, create_workspace
+from switchboard.store import tables as t
+from switchboard.store.database import Store
+from switchboard.store.migrate import upgrade
+
+
+@dataclass(frozen=True)
+class Center:
+    database_url: str
+    account_sid: str
+    token: str
+    workspace_sid: str
+    workflow_sid: str
+    worker_sids: tuple[str, ...]
+
+    @property
+    def tasks_path(self) -> str:
+        return f"/v1/Workspaces/{self.workspace_sid}/Tasks"
+
+
+def ensure_secret_key() -> None:
+    """Bench servers and this process share one key; nothing is written to ./var."""
+    os.environ.setdefault("SWITCHBOARD_SECRET_KEY", Fernet.generate_key().decode())
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+async def _available(store: Store, workspace_sid: str) -> str:
+    async with store.read() as session:
+        query = select(t.Activity.sid).where(
+            t.Activity.workspace_sid == workspace_sid, t.Activity.friendly_name == "Available"
+        )
+        return str((await session.execute(query)).scalar_one())
+
+
+async def create_center(path: Path, workers: int, *, multi_task: bool = True) -> Center:
+    """Account, workspace, one `1==1` queue, a workflow to it and `workers` available workers."""
+    ensure_secret_key()
+    store = Store(sqlite_url(path))
+    try:
+        await upgrade(store)
+        svc = Services(store=store)
+        account, token = await create_account(store, "bench")
+        workspace = await create_workspace(
+            svc, account.sid, WorkspaceCreate("Bench", multi_task_enabled=multi_task)
+        )
+        queue = await create_task_queue(
+            svc, account.sid, workspace.sid, TaskQueueFields("All", "1==1")
+        )
+        routing = {"task_routing": {"filters": [], "default_filter": {"queue": queue.sid}}}
+        fields = WorkflowFields("Bench", json.dumps(routing), task_reservation_timeout=120)
+        workflow = await create_workflow(svc, account.sid, workspace.sid, fields)
+        available = await _available(store, workspace.sid)
+        sids = []
+        for index in range(workers):
+            params = WorkerCreate(f"bench-{index}", available, json.dumps({"n": index}))
+            sids.append((await create_worker(svc, account.sid, workspace.sid, params)).sid)
+    finally:
+        await store.dispose()
+    return Center(sqlite_url(path), account.sid, token, workspace.sid, workflow.sid, tuple(sids))
