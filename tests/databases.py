@@ -10,7 +10,6 @@ they are skipped on a developer machine but fail under CI (`CI` set): CI must te
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import secrets
@@ -27,7 +26,7 @@ _available: bool | None = None
 
 
 def _migrations_hash() -> str:
-    digest = hashlib.sha1()
+    digest = hashlib.sha256()
     for path in sorted((MIGRATIONS / "versions").glob("*.py")):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
@@ -44,7 +43,7 @@ async def postgres_available() -> bool:
     if _available is None:
         try:
             conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=2)
-        except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+        except (TimeoutError, OSError, asyncpg.PostgresError):
             _available = False
         else:
             await conn.close()

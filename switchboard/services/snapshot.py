@@ -117,7 +117,7 @@ async def _open_reservations(session: AsyncSession, ws_sid: str) -> dict[str, in
         .where(t.Reservation.workspace_sid == ws_sid, t.Reservation.status == "pending")
         .group_by(t.Reservation.task_sid)
     )
-    return {task_sid: count for task_sid, count in (await session.execute(query)).all()}
+    return {row[0]: int(row[1]) for row in (await session.execute(query)).all()}
 
 
 def _known_worker(task: m.WaitingTask, target: wf.Target, attributes: dict[str, Any]) -> None:

@@ -47,7 +47,10 @@ def test_state_and_timers_survive_kill_dash_nine(tmp_path: Path) -> None:
                 "filters": [
                     {
                         "expression": "kind == 'expert'",
-                        "targets": [{"queue": experts, "timeout": 2}, {"queue": queue, "priority": 10}],
+                        "targets": [
+                            {"queue": experts, "timeout": 2},
+                            {"queue": queue, "priority": 10},
+                        ],
                     }
                 ],
                 "default_filter": {"queue": queue},
