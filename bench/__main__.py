@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import diagnose, engine, history, http, latency, memory, report
+from bench import diagnose, engine, history, http, latency, memory, report, scaleout
 from bench.center import ensure_secret_key
 from bench.common import Config, Result, Row
 
@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, Runner] = {
     "diagnose": diagnose.run,
     "latency": latency.run,
     "memory": memory.run,
+    "scaleout": scaleout.run,
 }
 
 

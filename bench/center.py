@@ -54,8 +54,13 @@ async def _available(store: Store, workspace_sid: str) -> str:
 
 async def create_center(path: Path, workers: int, *, multi_task: bool = True) -> Center:
     """Account, workspace, one `1==1` queue, a workflow to it and `workers` available workers."""
+    return await create_center_at(sqlite_url(path), workers, multi_task=multi_task)
+
+
+async def create_center_at(url: str, workers: int, *, multi_task: bool = True) -> Center:
+    """The same center in any database (PostgreSQL for the scale-out benchmark)."""
     ensure_secret_key()
-    store = Store(sqlite_url(path))
+    store = Store(url)
     try:
         await upgrade(store)
         svc = Services(store=store)
@@ -76,4 +81,4 @@ async def create_center(path: Path, workers: int, *, multi_task: bool = True) ->
             sids.append((await create_worker(svc, account.sid, workspace.sid, params)).sid)
     finally:
         await store.dispose()
-    return Center(sqlite_url(path), account.sid, token, workspace.sid, workflow.sid, tuple(sids))
+    return Center(url, account.sid, token, workspace.sid, workflow.sid, tuple(sids))

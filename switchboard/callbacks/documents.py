@@ -25,7 +25,8 @@ from switchboard.callbacks.outbound import Outbound, RefusedUrl
 from switchboard.callbacks.signing import SIGNATURE_HEADER, signature, url_with_body_hash
 from switchboard.domain import workflow as wf
 from switchboard.domain.clock import now_ms
-from switchboard.domain.errors import SwitchboardError
+from switchboard.domain.errors import NotFound, SwitchboardError
+from switchboard.services.access import access_workspace
 from switchboard.services.accounts import signing_token
 from switchboard.services.context import Services
 from switchboard.services.event_data import task_fields
@@ -153,8 +154,9 @@ async def prefetch(
     Never raises: the task's own transaction reports bad sids with the usual errors.
     """
     async with svc.store.read() as session:
-        workspace = await session.get(t.Workspace, workspace_sid)
-        if workspace is None or workspace.account_sid != account_sid:
+        try:  # the same tenancy rule as the task's own transaction (parents reach children)
+            workspace = await access_workspace(session, account_sid, workspace_sid)
+        except NotFound:
             return None
         workflow = await _workflow(session, workspace_sid, workflow_sid)
         if workflow is None or not workflow.document_url:
@@ -163,7 +165,7 @@ async def prefetch(
             return None
         metadata = await _metadata(session, workspace_sid)
     body = {
-        "AccountSid": account_sid,
+        "AccountSid": workspace.account_sid,
         "WorkspaceSid": workspace_sid,
         "WorkflowSid": workflow.sid,
         "TaskSid": task_sid,

@@ -16,7 +16,7 @@ from typing import Any
 
 import jwt
 
-from switchboard.services.accounts import signing_token
+from switchboard.services.accounts import verification_keys
 from switchboard.store import tables as t
 from switchboard.store.database import Store
 
@@ -146,8 +146,7 @@ async def verify(
     """The token's claims if it opens `/wschannels/{account_sid}/{worker_sid}`."""
     if not token:
         raise TokenRejected("missing token")
-    key = await _active_account_token(store, account_sid)
-    claims = _decode(token, key)
+    claims = _decode_any(token, await _active_account_keys(store, account_sid))
     _check_claims(claims, account_sid, worker_sid)
     result = WorkerClaims(account_sid, claims["workspace_sid"], worker_sid, int(claims["exp"]))
     if not await _worker_belongs(store, result):
@@ -155,12 +154,19 @@ async def verify(
     return result
 
 
-async def _active_account_token(store: Store, account_sid: str) -> str:
-    async with store.read() as session:
-        account = await session.get(t.Account, account_sid)
-    if account is None or account.status != "active":
+async def _active_account_keys(store: Store, account_sid: str) -> list[str]:
+    keys = await verification_keys(store, account_sid)
+    if not keys:
         raise TokenRejected("unknown or inactive account")
-    key = await signing_token(store, account_sid)
-    if key is None:
-        raise TokenRejected("the account cannot verify tokens")
-    return key
+    return keys
+
+
+def _decode_any(token: str, keys: list[str]) -> dict[str, Any]:
+    """During a token rotation both the primary and the secondary token sign valid JWTs."""
+    for key in keys[:-1]:
+        try:
+            return _decode(token, key)
+        except TokenRejected as rejected:
+            if str(rejected) != "bad token signature":
+                raise
+    return _decode(token, keys[-1])

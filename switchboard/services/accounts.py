@@ -92,3 +92,19 @@ async def signing_token(store: Store, account_sid: str) -> str | None:
     if account is None or account.auth_token_sealed is None:
         return None
     return unseal(account.auth_token_sealed)
+
+
+async def verification_keys(store: Store, account_sid: str) -> list[str]:
+    """Tokens that may sign the account's worker JWTs: primary, and secondary while rotating.
+
+    Empty when the account (or its parent) is not active.
+    """
+    async with store.read() as session:
+        account = await session.get(t.Account, account_sid)
+        parent = await _parent(session, account)
+    if account is None or account.status != "active":
+        return []
+    if parent is not None and parent.status != "active":
+        return []
+    sealed = (account.auth_token_sealed, account.secondary_token_sealed)
+    return [unseal(value) for value in sealed if value is not None]

@@ -69,6 +69,11 @@ async def task_config(
     return workflow_config(workflow)
 
 
+def parse_document(configuration: str) -> wf.WorkflowConfig:
+    """A routing document's text, parsed (cached by its text)."""
+    return _parse(configuration)
+
+
 def current_step(task: t.Task) -> wf.Step | None:
     if task.filter_index is None or task.target_index is None:
         return None

@@ -13,7 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard.domain import matching as m
 from switchboard.domain import workflow as wf
 from switchboard.domain.expressions import compile_expression
-from switchboard.services.placement import current_step, time_context, workflow_config
+from switchboard.services.placement import (
+    current_step,
+    parse_document,
+    time_context,
+    workflow_config,
+)
 from switchboard.store import tables as t
 
 DIRECT_QUEUE = "__direct__"
@@ -176,12 +181,13 @@ async def load_snapshot(session: AsyncSession, workspace: t.Workspace, now: int)
             )
         ).scalars()
     }
+    documents = await _documents(session, workspace.sid)
     excluded = await _exclusions(session, workspace.sid)
     open_counts = await _open_reservations(session, workspace.sid)
     waiting: list[m.WaitingTask] = []
     targets: dict[str, wf.Target | None] = {}
     for row in task_rows:
-        task, target = _waiting_task(row, workflows, excluded, open_counts)
+        task, target = _waiting_task(row, workflows, documents, excluded, open_counts)
         targets[row.sid] = target
         if task is not None:
             waiting.append(task)
@@ -189,9 +195,32 @@ async def load_snapshot(session: AsyncSession, workspace: t.Workspace, now: int)
     return Loaded(snapshot, {r.sid: r for r in task_rows}, worker_rows, targets, activities)
 
 
+async def _documents(session: AsyncSession, ws_sid: str) -> dict[str, t.TaskDocument]:
+    """Routing documents fetched from a workflow's DocumentUrl for the waiting tasks."""
+    query = (
+        select(t.TaskDocument)
+        .join(t.Task, t.Task.sid == t.TaskDocument.task_sid)
+        .where(
+            t.Task.workspace_sid == ws_sid, t.Task.assignment_status.in_(("pending", "reserved"))
+        )
+    )
+    return {doc.task_sid: doc for doc in (await session.execute(query)).scalars()}
+
+
+def _config_of(
+    row: t.Task, workflow: t.Workflow, documents: dict[str, t.TaskDocument]
+) -> wf.WorkflowConfig:
+    """The fetched document the task entered with, else the workflow's stored copy."""
+    document = documents.get(row.sid)
+    if document is not None and document.workflow_sid == workflow.sid:
+        return parse_document(document.configuration)
+    return workflow_config(workflow)
+
+
 def _waiting_task(
     row: t.Task,
     workflows: dict[str, t.Workflow],
+    documents: dict[str, t.TaskDocument],
     excluded: dict[str, set[str]],
     open_counts: dict[str, int],
 ) -> tuple[m.WaitingTask | None, wf.Target | None]:
@@ -216,7 +245,7 @@ def _waiting_task(
     if workflow is None or step is None:
         return (task if row.task_queue_sid else None), None
     try:
-        target = wf.target_at(workflow_config(workflow), step)
+        target = wf.target_at(_config_of(row, workflow, documents), step)
     except IndexError:  # the workflow was edited under the task: keep its queue, no target rules
         return task, None
     task.target_expression = target.expression

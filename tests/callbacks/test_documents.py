@@ -143,3 +143,17 @@ async def test_the_workflow_api_takes_and_shows_the_document_settings(
         )
         assert bad.status_code == 400
     assert len(receiver.of("doc")) == 1
+
+
+async def test_the_fetched_documents_worker_expression_picks_the_worker(
+    live: Live, receiver: Receiver
+) -> None:
+    """The stored copy would take anyone; the fetched target wants skill == 'y'."""
+    _a, b, wf = await _setup(live, receiver)
+    receiver.answer("doc", _routing({"queue": b, "expression": "worker.skill == 'y'"}))
+    await live.worker("Xavier", skill="x")
+    yvonne = await live.worker("Yvonne", skill="y")
+    task_sid = await live.task(wf)
+    await eventually(lambda: live.rows(t.Reservation, task_sid=task_sid))
+    [reservation] = await live.rows(t.Reservation, task_sid=task_sid)
+    assert reservation.worker_sid == yvonne
