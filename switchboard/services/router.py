@@ -40,6 +40,8 @@ class Router:
         self._running: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        # the earliest timer each owned workspace had after its last pass (None: none)
+        self._deadlines: dict[str, int | None] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -86,16 +88,21 @@ class Router:
     async def _pass(self, workspace_sid: str) -> int | None:
         try:
             if not await self.coordinator.owns(workspace_sid):
+                self._deadlines.pop(workspace_sid, None)  # the owner may change timers
                 return None  # the owner runs it; our timers would only duplicate its work
             self.passes += 1
             started = asyncio.get_running_loop().time()
-            deadline = await run_pass(self.svc, workspace_sid)
+            known = self._deadlines.get(workspace_sid, 0)
+            due = known is not None and known <= now_ms()
+            deadline = await run_pass(self.svc, workspace_sid, timers_due=due)
+            self._deadlines[workspace_sid] = deadline
             elapsed = asyncio.get_running_loop().time() - started
             for observer in self.observers:
                 observer(workspace_sid, elapsed)
             return deadline
         except Exception:  # a failing pass is retried, the loop must survive
             log.exception("routing pass failed for %s; retrying", workspace_sid)
+            self._deadlines.pop(workspace_sid, None)
             return now_ms() + RETRY_AFTER_ERROR_MS
 
     def _schedule(self, workspace_sid: str, deadline: int | None) -> None:

@@ -25,16 +25,23 @@ from switchboard.store import tables as t
 
 # skip_if can move a task to a target that is skipped in turn; bound the re-planning
 MAX_REPLANS = 20
+# waiting tasks a pass loads first (plus twice the free capacity); see load_snapshot
+PARTIAL_LOAD = 200
 
 
-async def run_pass(svc: Services, workspace_sid: str) -> int | None:
-    """Route what can be routed now; returns the next instant a timer is due (or None)."""
+async def run_pass(svc: Services, workspace_sid: str, *, timers_due: bool = True) -> int | None:
+    """Route what can be routed now; returns the next instant a timer is due (or None).
+
+    `timers_due=False` skips looking for due timers: the router knows the earliest
+    deadline from the previous pass, and deadlines set since then are in the future.
+    """
     async with svc.store.transaction(workspace_sid) as session:
         workspace = await session.get(t.Workspace, workspace_sid)
         if workspace is None:
             return None
         now = now_ms()
-        await fire_timers(session, svc, workspace, now)
+        if timers_due:
+            await fire_timers(session, svc, workspace, now)
         for _ in range(MAX_REPLANS):
             if not await match_once(session, svc, workspace, now):
                 break
@@ -82,8 +89,12 @@ async def match_once(
     session: AsyncSession, svc: Services, workspace: t.Workspace, now: int
 ) -> bool:
     """Plan and persist reservations; returns True when skip_if moved a task (plan again)."""
-    loaded = await load_snapshot(session, workspace, now)
+    loaded = await load_snapshot(session, workspace, now, limit=PARTIAL_LOAD)
     matches = m.plan_reservations(loaded.snapshot)
+    if loaded.truncated and loaded.free_capacity() > 0:
+        # the best tasks did not use all capacity: the rest of the queue may
+        loaded = await load_snapshot(session, workspace, now)
+        matches = m.plan_reservations(loaded.snapshot)
     matched = {match.task_sid for match in matches}
     for match in matches:
         await create_reservation(session, svc, workspace, loaded, match, now)

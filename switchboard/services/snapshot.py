@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,14 @@ class Loaded:
     workers: dict[str, t.Worker]
     targets: dict[str, wf.Target | None]
     activities: dict[str, t.Activity]
+    # only the best waiting tasks were loaded (see :func:`load_snapshot`)
+    truncated: bool = False
+    # the task channels waiting tasks use: free capacity elsewhere cannot serve them
+    waiting_channels: frozenset[str] = frozenset()
+
+    def free_capacity(self) -> int:
+        """Capacity still free, after planning, on the channels waiting tasks need."""
+        return free_for(self.snapshot.workers, self.waiting_channels)
 
 
 async def _channel_usage(session: AsyncSession, ws_sid: str) -> dict[tuple[str, str], int]:
@@ -140,7 +149,62 @@ def _known_worker(task: m.WaitingTask, target: wf.Target, attributes: dict[str, 
             task.known_worker_name = value
 
 
-async def load_snapshot(session: AsyncSession, workspace: t.Workspace, now: int) -> Loaded:
+def free_for(workers: Iterable[m.WorkerState], channels: frozenset[str]) -> int:
+    return sum(w.free_on(c) for w in workers for c in channels if w.available)
+
+
+async def _waiting_channels(session: AsyncSession, ws_sid: str) -> frozenset[str]:
+    query = (
+        select(t.Task.task_channel_sid)
+        .distinct()
+        .where(
+            t.Task.workspace_sid == ws_sid, t.Task.assignment_status.in_(("pending", "reserved"))
+        )
+    )
+    return frozenset((await session.execute(query)).scalars())
+
+
+async def _waiting_rows(
+    session: AsyncSession, ws_sid: str, bound: int | None
+) -> tuple[list[t.Task], bool]:
+    """Waiting tasks, best first; with a bound only the first `bound` of them (none when
+    nobody has capacity), plus every task whose new target still needs its skip_if check
+    or that ignores capacity. True when some were left out."""
+    waiting = (
+        t.Task.workspace_sid == ws_sid,
+        t.Task.assignment_status.in_(("pending", "reserved")),
+    )
+    if bound is None:
+        return list((await session.execute(select(t.Task).where(*waiting))).scalars()), False
+    # FIFO order of the engine: priority, then virtual start time (the routing index)
+    best = (
+        select(t.Task)
+        .where(*waiting)
+        .order_by(t.Task.priority.desc(), t.Task.virtual_start_time, t.Task.sid)
+        .limit(bound)
+    )
+    rows = {row.sid: row for row in (await session.execute(best)).scalars()} if bound else {}
+    truncated = len(rows) == bound
+    if truncated:
+        # skip_if is due on entering a target; ignore_capacity tasks need no free slot
+        unchecked = select(t.Task).where(
+            *waiting, or_(t.Task.skip_checked.is_(False), t.Task.ignore_capacity.is_(True))
+        )
+        for row in (await session.execute(unchecked)).scalars():
+            rows.setdefault(row.sid, row)
+    return list(rows.values()), truncated
+
+
+async def load_snapshot(
+    session: AsyncSession, workspace: t.Workspace, now: int, limit: int | None = None
+) -> Loaded:
+    """The workspace as the engine sees it.
+
+    With `limit`, only the best waiting tasks are loaded (about `limit` plus twice the
+    free capacity): when every worker is busy a pass then costs almost nothing, however
+    long the queue. `Loaded.truncated` tells the caller to load everything if the
+    partial plan left capacity unused.
+    """
     activities = {
         a.sid: a
         for a in (
@@ -163,16 +227,11 @@ async def load_snapshot(session: AsyncSession, workspace: t.Workspace, now: int)
         for q in queue_rows
     }
     queues[DIRECT_QUEUE] = m.QueueState(DIRECT_QUEUE, _ALL, 1)
-    task_rows = list(
-        (
-            await session.execute(
-                select(t.Task).where(
-                    t.Task.workspace_sid == workspace.sid,
-                    t.Task.assignment_status.in_(("pending", "reserved")),
-                )
-            )
-        ).scalars()
-    )
+    fifo_only = not any(q.lifo for q in queues.values())
+    channels = await _waiting_channels(session, workspace.sid)
+    free = free_for(workers, channels)
+    bound = None if limit is None or not fifo_only else (limit + 2 * free if free else 0)
+    task_rows, truncated = await _waiting_rows(session, workspace.sid, bound)
     workflows = {
         w.sid: w
         for w in (
@@ -192,7 +251,15 @@ async def load_snapshot(session: AsyncSession, workspace: t.Workspace, now: int)
         if task is not None:
             waiting.append(task)
     snapshot = m.Snapshot(tuple(workers), queues, tuple(waiting), time_context(now))
-    return Loaded(snapshot, {r.sid: r for r in task_rows}, worker_rows, targets, activities)
+    return Loaded(
+        snapshot,
+        {r.sid: r for r in task_rows},
+        worker_rows,
+        targets,
+        activities,
+        truncated,
+        channels,
+    )
 
 
 async def _documents(session: AsyncSession, ws_sid: str) -> dict[str, t.TaskDocument]:

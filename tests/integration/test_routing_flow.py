@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from switchboard.services import routing
 from switchboard.services.reservations import ReservationUpdate, update_reservation
 from switchboard.services.tasks import TaskUpdate, update_task
 from switchboard.store import tables as t
@@ -188,3 +191,29 @@ async def test_task_ttl_cancels_a_waiting_task(center: Center) -> None:
     await center.settle()
     row = await center.get(t.Task, task.sid)
     assert (row.assignment_status, row.reason) == ("canceled", "Task TTL Exceeded")
+
+
+async def test_a_task_deep_in_the_queue_still_reaches_the_only_free_worker(
+    center: Center, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Passes load the best waiting tasks first; unused capacity makes them load the rest."""
+    monkeypatch.setattr(routing, "PARTIAL_LOAD", 2)
+    experts = await center.queue("Experts", "level >= 5")
+    everyone = await center.queue("Everyone")
+    wf = await center.workflow(
+        {
+            "task_routing": {
+                "filters": [
+                    {"expression": "kind == 'hard'", "targets": [{"queue": experts, "priority": 9}]}
+                ],
+                "default_filter": {"queue": everyone},
+            }
+        }
+    )
+    for _ in range(6):
+        await center.task(wf, kind="hard")  # better tasks, but nobody can take them
+    easy = await center.task(wf, kind="easy")
+    novice = await center.worker("Novice", level=1)
+    await center.settle()
+    [reservation] = await center.reservations()
+    assert (reservation.task_sid, reservation.worker_sid) == (easy, novice)
