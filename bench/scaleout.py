@@ -49,7 +49,9 @@ async def _fresh_database() -> str:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    return ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + "/" + name
+    return (
+        ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + "/" + name
+    )
 
 
 async def _drop_database(url: str) -> None:
@@ -61,7 +63,9 @@ async def _drop_database(url: str) -> None:
 
 
 @contextlib.contextmanager
-def _cluster(url: str, count: int, workdir: Path) -> Iterator[list[tuple[str, subprocess.Popen[bytes]]]]:
+def _cluster(
+    url: str, count: int, workdir: Path
+) -> Iterator[list[tuple[str, subprocess.Popen[bytes]]]]:
     with contextlib.ExitStack() as stack:
         servers = []
         for index in range(count):
@@ -105,22 +109,29 @@ class _Driver:
         while time.monotonic() < until:
             rows = await self.pool.fetch(
                 "SELECT task_sid, sid FROM reservations WHERE workspace_sid = $1 "
-                "AND status = 'pending' LIMIT 64", ws)
+                "AND status = 'pending' LIMIT 64",
+                ws,
+            )
             await asyncio.gather(*(self._finish(r["task_sid"], r["sid"]) for r in rows))
             if not rows:
                 await asyncio.sleep(0.02)
 
     async def _finish(self, task_sid: str, reservation_sid: str) -> None:
         path = f"{self.center.tasks_path}/{task_sid}"
-        accepted = await self._request("POST", f"{path}/Reservations/{reservation_sid}",
-                                       ReservationStatus="accepted")
+        accepted = await self._request(
+            "POST", f"{path}/Reservations/{reservation_sid}", ReservationStatus="accepted"
+        )
         if accepted is not None and accepted.status_code == 200:
             await self._request("POST", path, AssignmentStatus="completed")
 
     async def completed(self) -> int:
-        return int(await self.pool.fetchval(
-            "SELECT count(*) FROM tasks WHERE workspace_sid = $1 "
-            "AND assignment_status = 'completed'", self.center.workspace_sid))
+        return int(
+            await self.pool.fetchval(
+                "SELECT count(*) FROM tasks WHERE workspace_sid = $1 "
+                "AND assignment_status = 'completed'",
+                self.center.workspace_sid,
+            )
+        )
 
 
 def _dsn(url: str) -> str:
@@ -187,7 +198,10 @@ async def _until_reserved(driver: _Driver, since_ms: int, limit: float = 30.0) -
         await driver._request("POST", driver.center.tasks_path, **body)
         first = await driver.pool.fetchval(
             "SELECT min(date_created) FROM reservations WHERE workspace_sid = $1 "
-            "AND date_created > $2", driver.center.workspace_sid, since_ms)
+            "AND date_created > $2",
+            driver.center.workspace_sid,
+            since_ms,
+        )
         if first is not None:
             return (int(first) - since_ms) / 1000
         await asyncio.sleep(0.05)
@@ -209,14 +223,27 @@ async def _measure(config: Config, workdir: Path) -> list[Result]:
     seconds = 3.0 if config.quick else 12.0
     rates = {n: await _throughput(n, seconds, workdir) for n in (1, 2, 3)}
     results = [
-        Result(NAME, f"tasks completed/s with {n} process(es) vs 1", rates[n], "tasks/s",
-               baseline=rates[1],
-               notes=["one workspace: one owner routes, every process serves the API"])
+        Result(
+            NAME,
+            f"tasks completed/s with {n} process(es) vs 1",
+            rates[n],
+            "tasks/s",
+            baseline=rates[1],
+            notes=["one workspace: one owner routes, every process serves the API"],
+        )
         for n in (1, 2, 3)
     ]
     failover = await _failover(workdir)
-    results.append(Result(NAME, "failover: SIGKILL owner → next reservation", failover, "s",
-                          better="lower", notes=["lease sweep every 1 s"]))
+    results.append(
+        Result(
+            NAME,
+            "failover: SIGKILL owner → next reservation",
+            failover,
+            "s",
+            better="lower",
+            notes=["lease sweep every 1 s"],
+        )
+    )
     return results
 
 

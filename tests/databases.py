@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -102,3 +104,22 @@ async def drop_postgres_database(url: str) -> None:
 
 def sqlite_url(directory: Path, name: str = "test.db") -> str:
     return f"sqlite+aiosqlite:///{directory / name}"
+
+
+@asynccontextmanager
+async def migrated_store(kind: str, directory: Path) -> AsyncIterator[Store]:
+    """A migrated, empty store of `kind` ("sqlite" or "postgres"), dropped afterwards."""
+    if kind == "sqlite":
+        store = Store(sqlite_url(directory))
+        await upgrade(store)
+        yield store
+        await store.dispose()
+        return
+    await require_postgres()
+    url = await create_postgres_database()
+    store = Store(url)
+    try:
+        yield store
+    finally:
+        await store.dispose()
+        await drop_postgres_database(url)

@@ -20,7 +20,7 @@ from switchboard.domain import workflow as wf
 from switchboard.services.context import Services
 from switchboard.services.event_data import task_fields
 from switchboard.services.events import Subject, record
-from switchboard.services.transitions import cancel_task
+from switchboard.services.transitions import cancel_task, record_task_event
 from switchboard.store import tables as t
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -85,21 +85,8 @@ async def _queue_event(
 ) -> None:
     queue = await session.get(t.TaskQueue, task.task_queue_sid) if task.task_queue_sid else None
     name = queue.friendly_name if queue else None
-    await record(
-        session,
-        svc.bus,
-        workspace,
-        event_type,
-        Subject(
-            "task",
-            task.sid,
-            task_sid=task.sid,
-            task_queue_sid=task.task_queue_sid,
-            workflow_sid=task.workflow_sid,
-        ),
-        f"Task {task.sid} {event_type.removeprefix('task-queue.')} TaskQueue {name}",
-        task_fields(task, name),
-    )
+    description = f"Task {task.sid} {event_type.removeprefix('task-queue.')} TaskQueue {name}"
+    await record_task_event(session, svc, workspace, event_type, task, description, name)
 
 
 async def apply_step(

@@ -70,6 +70,7 @@ async def record_task_event(
     event_type: str,
     task: t.Task,
     description: str,
+    queue_name: str | None = None,
 ) -> None:
     await record(
         session,
@@ -84,7 +85,7 @@ async def record_task_event(
             workflow_sid=task.workflow_sid,
         ),
         description,
-        task_fields(task),
+        task_fields(task, queue_name),
     )
 
 

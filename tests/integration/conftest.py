@@ -21,13 +21,7 @@ from switchboard.services.workflows import WorkflowFields, create_workflow
 from switchboard.services.workspaces import WorkspaceCreate, create_workspace
 from switchboard.store import tables as t
 from switchboard.store.database import Store
-from switchboard.store.migrate import upgrade
-from tests.databases import (
-    create_postgres_database,
-    drop_postgres_database,
-    require_postgres,
-    sqlite_url,
-)
+from tests.databases import migrated_store
 
 
 @dataclass
@@ -83,18 +77,8 @@ class Center:
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     """The same scenarios run on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        store = Store(sqlite_url(tmp_path))
-        await upgrade(store)
+    async with migrated_store(request.param, tmp_path) as store:
         yield store
-        await store.dispose()
-        return
-    await require_postgres()
-    url = await create_postgres_database()
-    store = Store(url)
-    yield store
-    await store.dispose()
-    await drop_postgres_database(url)
 
 
 @pytest.fixture
