@@ -126,15 +126,18 @@ async def enter_workflow(
     now: int,
     *,
     config: wf.WorkflowConfig | None = None,
+    fresh: bool = False,
 ) -> None:
     """Evaluate the filters top to bottom; no match and no default filter cancels the task.
 
     `config` is a routing document fetched for this task (remote workflow documents);
-    without one the stored configuration applies, also to the task's later steps.
+    without one the stored configuration applies, also to the task's later steps
+    (a task entering again drops a document fetched before; a `fresh` one has none).
     """
     if config is None:
         config = workflow_config(workflow)
-        await session.execute(delete(t.TaskDocument).where(t.TaskDocument.task_sid == task.sid))
+        if not fresh:
+            await session.execute(delete(t.TaskDocument).where(t.TaskDocument.task_sid == task.sid))
     step = wf.first_step(config, task_context(task, now))
     if step is None:
         await cancel_task(

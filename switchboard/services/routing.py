@@ -199,22 +199,21 @@ async def apply_skips(
 
 
 async def next_deadline(session: AsyncSession, workspace_sid: str) -> int | None:
-    """The earliest pending timer of the workspace, for the scheduler."""
-    reservation = await session.scalar(
-        select(func.min(t.Reservation.timeout_at)).where(
-            t.Reservation.workspace_sid == workspace_sid, t.Reservation.status == "pending"
-        )
-    )
+    """The earliest pending timer of the workspace, for the scheduler (one round trip)."""
     waiting = t.Task.assignment_status.in_(("pending", "reserved"))
-    ttl = await session.scalar(
-        select(func.min(t.Task.timeout_at)).where(t.Task.workspace_sid == workspace_sid, waiting)
+    mins = (
+        select(func.min(t.Reservation.timeout_at))
+        .where(t.Reservation.workspace_sid == workspace_sid, t.Reservation.status == "pending")
+        .scalar_subquery(),
+        select(func.min(t.Task.timeout_at))
+        .where(t.Task.workspace_sid == workspace_sid, waiting)
+        .scalar_subquery(),
+        select(func.min(t.Task.step_deadline))
+        .where(t.Task.workspace_sid == workspace_sid, t.Task.assignment_status == "pending")
+        .scalar_subquery(),
     )
-    step = await session.scalar(
-        select(func.min(t.Task.step_deadline)).where(
-            t.Task.workspace_sid == workspace_sid, t.Task.assignment_status == "pending"
-        )
-    )
-    instants = [v for v in (reservation, ttl, step) if v is not None]
+    row = (await session.execute(select(*mins))).one()
+    instants = [int(v) for v in row if v is not None]
     return min(instants) if instants else None
 
 

@@ -232,17 +232,20 @@ async def load_snapshot(
     free = free_for(workers, channels)
     bound = None if limit is None or not fifo_only else (limit + 2 * free if free else 0)
     task_rows, truncated = await _waiting_rows(session, workspace.sid, bound)
-    workflows = {
-        w.sid: w
-        for w in (
-            await session.execute(
-                select(t.Workflow).where(t.Workflow.workspace_sid == workspace.sid)
-            )
-        ).scalars()
-    }
-    documents = await _documents(session, workspace.sid)
-    excluded = await _exclusions(session, workspace.sid)
-    open_counts = await _open_reservations(session, workspace.sid)
+    if not task_rows:  # everybody busy and nothing to check: no per-task lookups
+        workflows, documents, excluded, open_counts = {}, {}, {}, {}
+    else:
+        workflows = {
+            w.sid: w
+            for w in (
+                await session.execute(
+                    select(t.Workflow).where(t.Workflow.workspace_sid == workspace.sid)
+                )
+            ).scalars()
+        }
+        documents = await _documents(session, workspace.sid)
+        excluded = await _exclusions(session, workspace.sid)
+        open_counts = await _open_reservations(session, workspace.sid)
     waiting: list[m.WaitingTask] = []
     targets: dict[str, wf.Target | None] = {}
     for row in task_rows:

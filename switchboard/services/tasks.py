@@ -177,7 +177,9 @@ async def _place(
 ) -> None:
     if route.workflow is not None:
         config = await document_config(session, svc, workspace, task, route.workflow, document)
-        await enter_workflow(session, svc, workspace, task, route.workflow, now, config=config)
+        await enter_workflow(
+            session, svc, workspace, task, route.workflow, now, config=config, fresh=True
+        )
         return
     if route.queue is not None:
         task.task_queue_sid = route.queue.sid
