@@ -163,7 +163,12 @@ class WorkerClient:
         request_id = str(next(self._ids))
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
-        await self._ws.send(json.dumps({"type": kind, "request_id": request_id, **fields}))
+        try:
+            await self._ws.send(json.dumps({"type": kind, "request_id": request_id, **fields}))
+        except ConnectionClosed as closed:  # one error type for "the channel is gone"
+            self._pending.pop(request_id, None)
+            code = closed.rcvd.code if closed.rcvd else 1006
+            raise WorkerChannelError(code, "channel closed") from closed
         answer = await asyncio.wait_for(future, self.timeout)
         if answer.get("type") == "error":
             raise WorkerChannelError(int(answer.get("code", 0)), str(answer.get("message")))

@@ -178,3 +178,15 @@ async def test_a_disconnect_unregisters_the_connection(live: Live) -> None:
         return not _hub(live).connections(live.workspace_sid)
 
     assert await eventually(gone)
+
+
+async def test_a_command_on_a_closed_channel_raises_the_channel_error(live: Live) -> None:
+    """Callers handle one error type whether the server refused or the socket is gone."""
+    await _center(live)
+    worker = await live.worker("Alice")
+    async with _client(live, worker) as client:
+        ws = client._ws
+        assert ws is not None
+        await ws.close()
+        with pytest.raises(WorkerChannelError, match="channel closed"):
+            await client.set_activity("WA" + "0" * 32)
