@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.callbacks.documents import DocumentOutcome, document_config, prefetch
@@ -277,18 +277,7 @@ async def delete_task(
         task = await access_task(session, workspace, task_sid)
         check_if_match(if_match, task.version, task.sid)
         now = now_ms()
-        if task.assignment_status in ("pending", "reserved"):
-            for res in await tr.pending_reservations(session, task.sid):
-                res.status = "canceled"
-                res.date_updated = now
-                await tr.record_reservation_event(
-                    session,
-                    svc,
-                    workspace,
-                    "reservation.canceled",
-                    res,
-                    f"Reservation {res.sid} canceled: task deleted",
-                )
+        await tr.cancel_pending_reservations(session, svc, workspace, task, "task deleted", now)
         await tr.record_task_event(
             session, svc, workspace, "task.deleted", task, f"Task {task.sid} deleted"
         )
@@ -296,12 +285,3 @@ async def delete_task(
         await session.execute(delete(t.Reservation).where(t.Reservation.task_sid == task.sid))
         await session.delete(task)
         svc.poke_after_commit(session, workspace.sid)
-
-
-async def count_tasks(svc: Services, workspace_sid: str, status: str) -> int:
-    """How many tasks of the workspace are in `status` (tests and statistics)."""
-    async with svc.store.read() as session:
-        query = select(func.count()).where(
-            t.Task.workspace_sid == workspace_sid, t.Task.assignment_status == status
-        )
-        return int(await session.scalar(query) or 0)

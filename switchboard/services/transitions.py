@@ -191,8 +191,47 @@ async def reject(
     now: int,
 ) -> None:
     """Declined: the worker moves to `activity_sid`, else back to its activity before the offer."""
+    await _end_unanswered(
+        session,
+        svc,
+        workspace,
+        res,
+        "rejected",
+        activity_sid,
+        f"Reservation {res.sid} rejected",
+        now,
+    )
+
+
+async def time_out(
+    session: AsyncSession, svc: Services, workspace: t.Workspace, res: t.Reservation, now: int
+) -> None:
+    """No answer in time: the worker goes to the workspace's timeout activity ("not ready")."""
+    await _end_unanswered(
+        session,
+        svc,
+        workspace,
+        res,
+        "timeout",
+        workspace.timeout_activity_sid,
+        f"Reservation {res.sid} timed out",
+        now,
+    )
+
+
+async def _end_unanswered(
+    session: AsyncSession,
+    svc: Services,
+    workspace: t.Workspace,
+    res: t.Reservation,
+    status: str,
+    activity_sid: str | None,
+    description: str,
+    now: int,
+) -> None:
+    """A pending offer ends without acceptance: move the worker, record, requeue the task."""
     _require(res, "pending")
-    res.status = "rejected"
+    res.status = status
     _touch(res, now)
     await _move_worker(
         session,
@@ -203,30 +242,7 @@ async def reject(
         now,
     )
     await record_reservation_event(
-        session, svc, workspace, "reservation.rejected", res, f"Reservation {res.sid} rejected"
-    )
-    task = await session.get(t.Task, res.task_sid)
-    assert task is not None
-    await _task_back_to_pending(session, svc, workspace, task, now)
-
-
-async def time_out(
-    session: AsyncSession, svc: Services, workspace: t.Workspace, res: t.Reservation, now: int
-) -> None:
-    """No answer in time: the worker goes to the workspace's timeout activity ("not ready")."""
-    _require(res, "pending")
-    res.status = "timeout"
-    _touch(res, now)
-    await _move_worker(
-        session,
-        svc,
-        workspace,
-        res.worker_sid,
-        workspace.timeout_activity_sid or res.worker_previous_activity_sid,
-        now,
-    )
-    await record_reservation_event(
-        session, svc, workspace, "reservation.timeout", res, f"Reservation {res.sid} timed out"
+        session, svc, workspace, f"reservation.{status}", res, description
     )
     task = await session.get(t.Task, res.task_sid)
     assert task is not None
@@ -293,6 +309,31 @@ async def complete(
     svc.poke_after_commit(session, workspace.sid)
 
 
+async def cancel_pending_reservations(
+    session: AsyncSession,
+    svc: Services,
+    workspace: t.Workspace,
+    task: t.Task,
+    why: str,
+    now: int,
+) -> None:
+    """The task's open offers end: each worker returns to its activity before the offer."""
+    for res in await pending_reservations(session, task.sid):
+        res.status = "canceled"
+        _touch(res, now)
+        await _move_worker(
+            session, svc, workspace, res.worker_sid, res.worker_previous_activity_sid, now
+        )
+        await record_reservation_event(
+            session,
+            svc,
+            workspace,
+            "reservation.canceled",
+            res,
+            f"Reservation {res.sid} canceled: {why}",
+        )
+
+
 async def cancel_task(
     session: AsyncSession,
     svc: Services,
@@ -307,20 +348,7 @@ async def cancel_task(
             f"Task {task.sid} is {task.assignment_status}; "
             "only a pending or reserved task can be canceled"
         )
-    for res in await pending_reservations(session, task.sid):
-        res.status = "canceled"
-        _touch(res, now)
-        await _move_worker(
-            session, svc, workspace, res.worker_sid, res.worker_previous_activity_sid, now
-        )
-        await record_reservation_event(
-            session,
-            svc,
-            workspace,
-            "reservation.canceled",
-            res,
-            f"Reservation {res.sid} canceled: task canceled",
-        )
+    await cancel_pending_reservations(session, svc, workspace, task, "task canceled", now)
     task.assignment_status = "canceled"
     task.reason = reason
     task.step_deadline = None
