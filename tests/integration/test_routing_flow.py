@@ -217,3 +217,25 @@ async def test_a_task_deep_in_the_queue_still_reaches_the_only_free_worker(
     await center.settle()
     [reservation] = await center.reservations()
     assert (reservation.task_sid, reservation.worker_sid) == (easy, novice)
+
+
+async def test_deleting_a_reserved_task_returns_the_worker_to_its_activity(
+    center: Center,
+) -> None:
+    """Single-tasking: the offer moved the worker to the queue's reservation activity."""
+    from switchboard.services.activities import create_activity
+    from switchboard.services.tasks import delete_task
+    from switchboard.services.workspaces import WorkspaceUpdate, update_workspace
+
+    svc, acc, ws = center.svc, center.account_sid, center.workspace_sid
+    await update_workspace(svc, acc, ws, WorkspaceUpdate(multi_task_enabled=False))
+    busy = await create_activity(svc, acc, ws, "Busy", False)
+    queue = await center.queue("All", reservation_activity_sid=busy.sid)
+    wf = await center.workflow({"task_routing": {"default_filter": {"queue": queue}}})
+    worker = await center.worker("Solo")
+    task = await center.task(wf)
+    await center.settle()
+    assert (await center.get(t.Worker, worker)).activity_sid == busy.sid
+    await delete_task(svc, acc, ws, task, None)
+    row = await center.get(t.Worker, worker)
+    assert (row.activity_sid, row.available) == (center.activities["Available"], True)
