@@ -20,9 +20,13 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from switchboard.store.database import Store
-from switchboard.store.migrate import MIGRATIONS, upgrade
+from switchboard.database import MIGRATIONS, SCHEMA, upgrade
+from switchboard.kernel.ports import Store
+from switchboard.store.memory import MemoryStore
+from switchboard.store.sql import SqlStore
+from switchboard.testing import postgres
 
+TEST_PREFIX = "sb_test"
 PG_ADMIN_DSN = os.environ.get("SWITCHBOARD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 _available: bool | None = None
 
@@ -72,7 +76,7 @@ async def _ensure_template(conn: asyncpg.Connection) -> str:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             building = f"{name}_build_{secrets.token_hex(3)}"
             await conn.execute(f'CREATE DATABASE "{building}"')
-            store = Store(asyncpg_url(PG_ADMIN_DSN, building))
+            store = SqlStore(asyncpg_url(PG_ADMIN_DSN, building), SCHEMA)
             await upgrade(store)
             await store.dispose()
             await conn.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
@@ -81,12 +85,13 @@ async def _ensure_template(conn: asyncpg.Connection) -> str:
     return name
 
 
-async def create_postgres_database() -> str:
-    """A new, migrated, empty database; returns its SQLAlchemy URL."""
+async def create_postgres_database(*, migrated: bool = True) -> str:
+    """A new empty database, migrated unless told otherwise; returns its SQLAlchemy URL."""
     conn = await asyncpg.connect(PG_ADMIN_DSN)
     try:
-        template = await _ensure_template(conn)
-        name = f"sb_test_{secrets.token_hex(6)}"
+        template = await _ensure_template(conn) if migrated else "template0"
+        await postgres.drop_orphans(conn, TEST_PREFIX)
+        name = postgres.owned_name(TEST_PREFIX)
         await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     finally:
         await conn.close()
@@ -108,16 +113,21 @@ def sqlite_url(directory: Path, name: str = "test.db") -> str:
 
 @asynccontextmanager
 async def migrated_store(kind: str, directory: Path) -> AsyncIterator[Store]:
-    """A migrated, empty store of `kind` ("sqlite" or "postgres"), dropped afterwards."""
+    """A migrated, empty store of `kind` (memory, sqlite or postgres), dropped afterwards."""
+    if kind == "memory":
+        memory = MemoryStore(SCHEMA)
+        yield memory
+        await memory.dispose()
+        return
     if kind == "sqlite":
-        store = Store(sqlite_url(directory))
+        store = SqlStore(sqlite_url(directory), SCHEMA)
         await upgrade(store)
         yield store
         await store.dispose()
         return
     await require_postgres()
     url = await create_postgres_database()
-    store = Store(url)
+    store = SqlStore(url, SCHEMA)
     try:
         yield store
     finally:

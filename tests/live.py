@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import httpx
+
+from switchboard.testing import processes
 
 
 def free_port() -> int:
@@ -22,13 +24,10 @@ def free_port() -> int:
 
 def run_cli(*args: str) -> str:
     """Run `python -m switchboard ...` and return its standard output."""
-    done = subprocess.run(
-        [sys.executable, "-m", "switchboard", *args],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    command = [sys.executable, "-m", "switchboard", *args]
+    done = processes.run(command, timeout=120)
+    if done.returncode != 0:
+        raise subprocess.CalledProcessError(done.returncode, command, done.stdout, done.stderr)
     return done.stdout
 
 
@@ -45,15 +44,31 @@ class LiveServer:
     database_url: str
     log_path: Path
     port: int = field(default_factory=free_port)
+    log_level: str = "warning"
+    extra_args: tuple[str, ...] = ()
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20.0) -> None:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
+    def start(self, timeout: float = 60.0) -> None:  # a safety net for loaded CI machines
+        with self.log_path.open("ab") as log:
+            self.process = self._spawn(log)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                httpx.get(f"{self.base_url}/health", timeout=0.5)
+                return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.stop()
+        raise TimeoutError(f"server did not start: {self.log_path.read_text()[-2000:]}")
+
+    def _spawn(self, log: IO[bytes]) -> subprocess.Popen[bytes]:
+        return processes.spawn(
             [
                 sys.executable,
                 "-m",
@@ -64,36 +79,23 @@ class LiveServer:
                 "--port",
                 str(self.port),
                 "--log-level",
-                "warning",
+                self.log_level,
+                *self.extra_args,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                httpx.get(f"{self.base_url}/health", timeout=0.5)
-                return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise TimeoutError(f"server did not start: {self.log_path.read_text()[-2000:]}")
 
     def kill(self) -> None:
         """SIGKILL: no shutdown hooks run, like a crash."""
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
+            processes.kill(self.process)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        """SIGTERM (a graceful shutdown), then SIGKILL if it does not end in time."""
+        if self.process is not None:
+            processes.stop(self.process)
 
 
 def wait_for(predicate: object, timeout: float = 10.0, interval: float = 0.05) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from switchboard.services.router import Router
+from switchboard.distribution.engine.dispatcher import Dispatcher
 
 BASE_URL = "http://testserver"
 ClientFactory = Callable[[tuple[str, str] | None], httpx.AsyncClient]
@@ -102,6 +102,6 @@ async def activity_sids(client: httpx.AsyncClient, workspace_url: str) -> dict[s
     }
 
 
-async def settle(router: Router) -> None:
+async def settle(dispatcher: Dispatcher) -> None:
     """Let routing passes finish so reservations are visible."""
-    await router.wait_idle()
+    await dispatcher.wait_idle()

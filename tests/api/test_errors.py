@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import update
 
-from switchboard.store import tables as t
-from switchboard.store.database import Store
+from switchboard.kernel.criteria import eq
+from switchboard.kernel.ports import Store
+from switchboard.tenancy.domain.records import Account
 from tests.api.helpers import BASE_URL, ClientFactory, assert_error, create_workspace, ok
 
 MISSING_WS = "WS" + "0" * 32
@@ -42,10 +42,8 @@ async def test_a_malformed_authorization_header_is_a_401(make_client: ClientFact
 async def test_a_suspended_account_cannot_authenticate(
     make_client: ClientFactory, credentials: tuple[str, str], store: Store
 ) -> None:
-    async with store.transaction() as session:
-        await session.execute(
-            update(t.Account).where(t.Account.sid == credentials[0]).values(status="suspended")
-        )
+    async with store.transaction() as unit:
+        await unit.update_where(Account, {"status": "suspended"}, eq("sid", credentials[0]))
     assert_error(await make_client(credentials).get("/v1/Workspaces"), 401, 20003)
 
 

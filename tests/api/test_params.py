@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from switchboard.api.params import Params
-from switchboard.domain.errors import InvalidParameter
+from switchboard.kernel.errors import InvalidParameter
+from switchboard.wire.params import Params
 
 
 def params(*items: tuple[str, str]) -> Params:

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from switchboard.services.router import Router
+from switchboard.distribution.engine.dispatcher import Dispatcher
 from tests.api.helpers import (
     activity_sids,
     assert_error,
@@ -21,14 +21,14 @@ from tests.api.helpers import (
 
 
 @pytest.fixture
-async def reserved(client: httpx.AsyncClient, router: Router) -> dict[str, Any]:
+async def reserved(client: httpx.AsyncClient, dispatcher: Dispatcher) -> dict[str, Any]:
     """An available worker and a task reserved for them."""
     workspace = await create_workspace(client, Template="FIFO")
     url = workspace["url"]
     available = (await activity_sids(client, url))["Available"]
     worker = await create(client, f"{url}/Workers", FriendlyName="ann", ActivitySid=available)
     task = await create(client, f"{url}/Tasks", Attributes="{}")
-    await settle(router)
+    await settle(dispatcher)
     return {"workspace": workspace, "worker": worker, "task": task}
 
 
@@ -88,3 +88,11 @@ async def test_update_validates_and_checks_the_parent(
     wrong_parent = f"{other['url']}/Reservations/{reservation['sid']}"
     assert_error(await client.get(wrong_parent), 404, 20404)
     assert_error(await client.get(f"{worker['url']}/Reservations/WR{'0' * 32}"), 404, 20404)
+
+
+async def test_deleting_a_worker_with_a_pending_offer_says_how_to_recover(
+    client: httpx.AsyncClient, reserved: dict[str, Any]
+) -> None:
+    """The refusal names the way out, not only the obstacle (issue 11)."""
+    response = await client.delete(reserved["worker"]["url"])
+    assert_error(response, 400, 20001, "1 pending or assigned", "reject or complete them first")

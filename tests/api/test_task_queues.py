@@ -69,6 +69,22 @@ async def test_a_bad_target_expression_reports_its_position(
     assert_error(response, 400, 20001, "Invalid TargetWorkers", "position")
 
 
+async def test_a_task_reference_in_target_workers_is_refused_on_create_and_update(
+    client: httpx.AsyncClient, workspace: dict[str, Any]
+) -> None:
+    """A queue matches workers, never a task: `lang HAS task.lang` could never match and
+    its tasks would wait forever (issue 11)."""
+    url = f"{workspace['url']}/TaskQueues"
+    response = await client.post(
+        url, data={"FriendlyName": "q", "TargetWorkers": "languages HAS task.lang"}
+    )
+    assert_error(response, 400, 20001, "Invalid TargetWorkers", "'task.lang'", "workflow target")
+    queue = await create(client, url, FriendlyName="q", TargetWorkers="languages HAS 'en'")
+    response = await client.post(queue["url"], data={"TargetWorkers": "task.vip == true"})
+    assert_error(response, 400, 20001, "'task.vip'")
+    assert (await client.get(queue["url"])).json()["target_workers"] == "languages HAS 'en'"
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import httpx
-from sqlalchemy import func, select
 
-from switchboard.store import tables as t
-from switchboard.store.database import Store
+from switchboard.distribution.domain.records import (
+    Activity,
+    Event,
+    TaskChannel,
+    TaskQueue,
+    Worker,
+    WorkerChannel,
+    Workflow,
+)
+from switchboard.kernel.criteria import eq
+from switchboard.kernel.ports import Store
 from tests.api.helpers import (
     activity_sids,
     assert_error,
@@ -89,6 +97,21 @@ async def test_create_validates_parameters(client: httpx.AsyncClient) -> None:
         assert_error(await client.post("/v1/Workspaces", data=params), 400, 20001, message)
 
 
+async def test_an_unknown_event_type_in_events_filter_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    """A typo would silently stop every event callback of the workspace (issue 11)."""
+    params = {"FriendlyName": "a", "EventsFilter": "task.created, task.create"}
+    response = await client.post("/v1/Workspaces", data=params)
+    assert_error(response, 400, 20001, "Invalid EventsFilter", "'task.create'", "task.created")
+    created = await client.post("/v1/Workspaces", data={"FriendlyName": "b"})
+    url = f"/v1/Workspaces/{created.json()['sid']}"
+    response = await client.post(url, data={"EventsFilter": "reservation.acepted"})
+    assert_error(response, 400, 20001, "'reservation.acepted'")
+    accepted = await client.post(url, data={"EventsFilter": "reservation.accepted"})
+    assert accepted.json()["events_filter"] == "reservation.accepted"
+
+
 async def test_fetch_and_update(client: httpx.AsyncClient) -> None:
     workspace = await create_workspace(client)
     url = workspace["url"]
@@ -143,8 +166,7 @@ async def test_delete_removes_everything_inside(client: httpx.AsyncClient, store
     assert (response.status_code, response.content) == (204, b"")
     assert_error(await client.get(url), 404, 20404)
     assert_error(await client.get(f"{url}/Activities"), 404, 20404)
-    async with store.read() as session:
-        for table in (t.Activity, t.TaskQueue, t.Workflow, t.Worker, t.TaskChannel, t.Event):
-            count = select(func.count()).where(table.workspace_sid == workspace["sid"])
-            assert await session.scalar(count) == 0, table.__tablename__
+    async with store.read() as unit:
+        for kind in (Activity, TaskQueue, Workflow, Worker, WorkerChannel, TaskChannel, Event):
+            assert await unit.count(kind, eq("workspace_sid", workspace["sid"])) == 0, kind
     assert_error(await client.delete(url), 404, 20404)

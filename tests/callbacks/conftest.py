@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -17,6 +16,6 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 @pytest.fixture
-async def live(tmp_path: Path) -> AsyncIterator[Live]:
-    async with live_server(tmp_path / "live.db") as live:
+async def live(database_url: str) -> AsyncIterator[Live]:
+    async with live_server(database_url) as live:
         yield live

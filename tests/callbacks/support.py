@@ -12,29 +12,31 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
 import uvicorn
-from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from switchboard.callbacks.settings import OutboundSettings
-from switchboard.callbacks.workflow_source import set_document_source
+from switchboard.distribution.config.document_source import set_document_source
+from switchboard.distribution.config.task_queues import TaskQueueFields, create_task_queue
+from switchboard.distribution.config.workflows import WorkflowFields, create_workflow
+from switchboard.distribution.config.workspaces import WorkspaceCreate, create_workspace
+from switchboard.distribution.domain.records import Activity, Event
+from switchboard.distribution.work.context import Services
+from switchboard.distribution.work.tasks import TaskCreate, create_task
+from switchboard.distribution.work.workers import WorkerCreate, create_worker
+from switchboard.kernel.clock import FakeClock
+from switchboard.kernel.criteria import eq
+from switchboard.kernel.media import RecordingMediaAdapter
+from switchboard.kernel.ports import Clock
+from switchboard.outbound.settings import OutboundSettings
 from switchboard.runtime import Runtime, build_runtime
-from switchboard.services.accounts import create_account
-from switchboard.services.context import Services
-from switchboard.services.task_queues import TaskQueueFields, create_task_queue
-from switchboard.services.tasks import TaskCreate, create_task
-from switchboard.services.workers import WorkerCreate, create_worker
-from switchboard.services.workflows import WorkflowFields, create_workflow
-from switchboard.services.workspaces import WorkspaceCreate, create_workspace
-from switchboard.store import tables as t
+from switchboard.settings import Settings
 from tests.live import free_port
 
 
@@ -58,7 +60,7 @@ async def serve(app: Any) -> AsyncIterator[str]:
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # a safety net: a loaded CI machine starts slowly
     while not server.started:
         if task.done() or time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start")
@@ -67,7 +69,7 @@ async def serve(app: Any) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        await asyncio.wait_for(task, 15)
+        await asyncio.wait_for(task, 60)  # a safety net: a loaded machine shuts down slowly
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:
@@ -178,6 +180,23 @@ class Live:
     def svc(self) -> Services:
         return self.runtime.services
 
+    @property
+    def clock(self) -> FakeClock:
+        clock = self.svc.clock
+        assert isinstance(clock, FakeClock), "this server runs on the real clock"
+        return clock
+
+    @property
+    def outbound(self) -> OutboundSettings:
+        """The settings the callback senders read at each attempt (tests may tighten them)."""
+        return self.runtime.core.outbound_settings
+
+    @property
+    def media(self) -> RecordingMediaAdapter:
+        """The server's media adapter: it records every request (and fails on demand)."""
+        assert isinstance(self.svc.media, RecordingMediaAdapter)
+        return self.svc.media
+
     def http(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
             base_url=self.base_url, auth=(self.account_sid, self.auth_token), timeout=10
@@ -189,11 +208,9 @@ class Live:
         params = WorkspaceCreate("Live", event_callback_url=event_url, events_filter=events_filter)
         workspace = await create_workspace(self.svc, self.account_sid, params)
         self.workspace_sid = workspace.sid
-        async with self.svc.store.read() as session:
-            rows = await session.execute(
-                select(t.Activity).where(t.Activity.workspace_sid == workspace.sid)
-            )
-            self.activities = {a.friendly_name: a.sid for a in rows.scalars()}
+        async with self.svc.store.read() as unit:
+            rows = await unit.select(Activity, eq("workspace_sid", workspace.sid))
+        self.activities = {a.friendly_name: a.sid for a in rows}
         return workspace.sid
 
     async def queue(self, name: str, target_workers: str = "1==1") -> str:
@@ -239,24 +256,27 @@ class Live:
         return (await create_task(self.svc, self.account_sid, self.workspace_sid, params)).sid
 
     async def rows(self, model: type[Any], **where: Any) -> list[Any]:
-        async with self.svc.store.read() as session:
-            query = select(model)
-            for key, value in where.items():
-                query = query.where(getattr(model, key) == value)
-            return list((await session.execute(query)).scalars())
+        async with self.svc.store.read() as unit:
+            return await unit.select(model, *(eq(key, value) for key, value in where.items()))
 
     async def get(self, model: type[Any], key: str) -> Any:
-        async with self.svc.store.read() as session:
-            return await session.get(model, key)
+        async with self.svc.store.read() as unit:
+            return await unit.get(model, key)
 
-    async def events(self, event_type: str) -> list[t.Event]:
-        return await self.rows(t.Event, workspace_sid=self.workspace_sid, event_type=event_type)
+    async def events(self, event_type: str) -> list[Event]:
+        return await self.rows(Event, workspace_sid=self.workspace_sid, event_type=event_type)
 
 
 @asynccontextmanager
-async def live_server(db_path: Path) -> AsyncIterator[Live]:
-    runtime = build_runtime(f"sqlite+aiosqlite:///{db_path}")
-    runtime.services.outbound = fast_settings()
+async def live_server(
+    database_url: str, clock: Clock | None = None, outbound: OutboundSettings | None = None
+) -> AsyncIterator[Live]:
+    """`clock`: a FakeClock makes the server's timers (offers, pings) wait for the test;
+    `outbound`: callback settings other than :func:`fast_settings`."""
+    settings = Settings(database_url=database_url, fraud_interval=0)
+    runtime = build_runtime(
+        settings, outbound=outbound or fast_settings(), media=RecordingMediaAdapter(), clock=clock
+    )
     async with serve(runtime.app) as base_url:
-        account, token = await create_account(runtime.services.store, "live")
+        account, token = await runtime.core.accounts.create("live")
         yield Live(runtime, base_url, account.sid, token)

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from twilio.request_validator import RequestValidator
 
-from switchboard.callbacks.media import RecordingMediaAdapter
-from switchboard.store import tables as t
+from switchboard.distribution.domain.records import Reservation, Task, Worker
+from switchboard.outbound.records import CallbackDelivery
 from tests.callbacks.support import Live, Receiver, eventually
 
 ASSIGNMENT_PARAMS = {
@@ -38,21 +38,21 @@ async def _offer(live: Live, receiver: Receiver, **workflow: Any) -> tuple[str, 
     return worker, task
 
 
-async def _reservation(live: Live, task: str, status: str) -> t.Reservation:
-    async def check() -> t.Reservation | None:
-        rows = await live.rows(t.Reservation, task_sid=task, status=status)
+async def _reservation(live: Live, task: str, status: str) -> Reservation:
+    async def check() -> Reservation | None:
+        rows = await live.rows(Reservation, task_sid=task, status=status)
         return rows[0] if rows else None
 
-    reservation: t.Reservation = await eventually(check)
+    reservation: Reservation = await eventually(check)
     return reservation
 
 
-async def _delivery(live: Live, status: str, kind: str = "assignment") -> t.CallbackDelivery:
-    async def check() -> t.CallbackDelivery | None:
-        rows = await live.rows(t.CallbackDelivery, kind=kind, status=status)
+async def _delivery(live: Live, status: str, kind: str = "assignment") -> CallbackDelivery:
+    async def check() -> CallbackDelivery | None:
+        rows = await live.rows(CallbackDelivery, kind=kind, status=status)
         return rows[0] if rows else None
 
-    delivery: t.CallbackDelivery = await eventually(check)
+    delivery: CallbackDelivery = await eventually(check)
     return delivery
 
 
@@ -72,7 +72,7 @@ async def test_a_signed_callback_answering_accept_accepts_the_reservation(
     assert not RequestValidator("not-the-token").validate(hit.url, hit.form, hit.signature)
     delivery = await _delivery(live, "delivered")
     assert delivery.instruction == '{"instruction":"accept"}'
-    assert (await live.get(t.Task, task)).assignment_status == "assigned"
+    assert (await live.get(Task, task)).assignment_status == "assigned"
 
 
 async def test_reject_with_an_activity_rejects_and_moves_the_worker(
@@ -88,11 +88,11 @@ async def test_reject_with_an_activity_rejects_and_moves_the_worker(
     await _reservation(live, task, "rejected")
     moved = await eventually(lambda: _activity_is(live, worker, offline))
     assert moved
-    assert (await live.get(t.Task, task)).assignment_status == "pending"
+    assert (await live.get(Task, task)).assignment_status == "pending"
 
 
 async def _activity_is(live: Live, worker_sid: str, activity_sid: str) -> bool:
-    worker = await live.get(t.Worker, worker_sid)
+    worker = await live.get(Worker, worker_sid)
     return bool(worker.activity_sid == activity_sid)
 
 
@@ -100,8 +100,7 @@ async def _activity_is(live: Live, worker_sid: str, activity_sid: str) -> bool:
 async def test_media_instructions_reach_the_adapter_and_accept_on_success(
     live: Live, receiver: Receiver, instruction: str
 ) -> None:
-    adapter = RecordingMediaAdapter()
-    live.svc.media = adapter
+    adapter = live.media
     answer = {"instruction": instruction, "from": "+15550100", "timeout": 30, "record": False}
     receiver.answer("assign", answer)
     worker, task = await _offer(live, receiver, assignment_url=receiver.url("assign"))
@@ -120,26 +119,25 @@ async def test_media_instructions_reach_the_adapter_and_accept_on_success(
 async def test_a_failed_media_instruction_is_recorded_and_the_reservation_stays_pending(
     live: Live, receiver: Receiver
 ) -> None:
-    live.svc.media = RecordingMediaAdapter(fail=frozenset({"conference"}))
+    live.media.fail = frozenset({"conference"})
     receiver.answer("assign", {"instruction": "conference"})
     _worker, task = await _offer(live, receiver, assignment_url=receiver.url("assign"))
     [event] = await eventually(lambda: live.events("reservation.instruction"))
     assert json.loads(event.event_data)["instruction_result"] == "failed"
-    [reservation] = await live.rows(t.Reservation, task_sid=task)
+    [reservation] = await live.rows(Reservation, task_sid=task)
     assert reservation.status == "pending"
 
 
 async def test_call_without_accept_leaves_the_reservation_to_the_worker(
     live: Live, receiver: Receiver
 ) -> None:
-    adapter = RecordingMediaAdapter()
-    live.svc.media = adapter
+    adapter = live.media
     answer = {"instruction": "call", "from": "+1", "url": "http://example.test/twiml"}
     receiver.answer("assign", answer)
     _worker, task = await _offer(live, receiver, assignment_url=receiver.url("assign"))
     await eventually(lambda: live.events("reservation.instruction"))
     assert [r.instruction for r in adapter.requests] == ["call"]
-    [reservation] = await live.rows(t.Reservation, task_sid=task)
+    [reservation] = await live.rows(Reservation, task_sid=task)
     assert reservation.status == "pending"
 
 
@@ -177,7 +175,7 @@ async def test_when_both_urls_fail_the_delivery_fails_and_the_reservation_stays_
     log = json.loads(delivery.attempt_log)
     assert "timed out" in log[0]["error"]
     assert log[1]["status"] == 503
-    [reservation] = await live.rows(t.Reservation, task_sid=task)
+    [reservation] = await live.rows(Reservation, task_sid=task)
     assert reservation.status == "pending"
     async with live.http() as http:
         url = f"/v1/Workspaces/{live.workspace_sid}/CallbackDeliveries"
@@ -195,5 +193,5 @@ async def test_an_empty_answer_leaves_the_reservation_to_the_worker(
     _worker, task = await _offer(live, receiver, assignment_url=receiver.url("assign"))
     delivery = await _delivery(live, "delivered")
     assert delivery.instruction is None
-    [reservation] = await live.rows(t.Reservation, task_sid=task)
+    [reservation] = await live.rows(Reservation, task_sid=task)
     assert reservation.status == "pending"

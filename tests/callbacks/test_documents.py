@@ -7,7 +7,7 @@ from typing import Any
 
 from twilio.request_validator import RequestValidator
 
-from switchboard.store import tables as t
+from switchboard.distribution.domain.records import Reservation, Task, TaskDocument, Workflow
 from tests.callbacks.support import Live, Receiver, eventually
 
 
@@ -34,9 +34,9 @@ async def test_the_fetched_document_routes_the_task(live: Live, receiver: Receiv
     _a, b, _ = await _setup(live, receiver)
     receiver.answer("doc", _routing({"queue": b, "priority": 7}))
     await live.worker("Alice", skill="x")
-    wf = (await live.rows(t.Workflow))[0].sid
+    wf = (await live.rows(Workflow))[0].sid
     task_sid = await live.task(wf, type="remote")
-    task = await live.get(t.Task, task_sid)
+    task = await live.get(Task, task_sid)
     assert (task.task_queue_sid, task.priority) == (b, 7)
     [hit] = receiver.of("doc")
     body = hit.json()
@@ -45,19 +45,19 @@ async def test_the_fetched_document_routes_the_task(live: Live, receiver: Receiv
     assert {q["friendly_name"] for q in body["TaskQueues"]} == {"A", "B"}
     assert [w["attributes"] for w in body["Workers"]] == [{"skill": "x"}]
     assert RequestValidator(live.auth_token).validate(hit.url, hit.body.decode(), hit.signature)
-    [document] = await live.rows(t.TaskDocument, task_sid=task_sid)
+    [document] = await live.rows(TaskDocument, task_sid=task_sid)
     assert document.source_url == receiver.url("doc")
-    await eventually(lambda: live.rows(t.Reservation, task_sid=task_sid))
+    await eventually(lambda: live.rows(Reservation, task_sid=task_sid))
 
 
 async def test_later_steps_follow_the_fetched_document(live: Live, receiver: Receiver) -> None:
     a, b, wf = await _setup(live, receiver)
     receiver.answer("doc", _routing({"queue": b, "timeout": 1}, {"queue": a, "priority": 3}))
     task_sid = await live.task(wf)
-    assert (await live.get(t.Task, task_sid)).task_queue_sid == b
+    assert (await live.get(Task, task_sid)).task_queue_sid == b
 
     async def moved() -> bool:
-        task = await live.get(t.Task, task_sid)
+        task = await live.get(Task, task_sid)
         return bool(task.task_queue_sid == a and task.priority == 3)
 
     assert await eventually(moved, timeout=5)
@@ -65,9 +65,9 @@ async def test_later_steps_follow_the_fetched_document(live: Live, receiver: Rec
 
 async def _falls_back(live: Live, wf: str, a: str) -> dict[str, Any]:
     task_sid = await live.task(wf)
-    task = await live.get(t.Task, task_sid)
+    task = await live.get(Task, task_sid)
     assert task.task_queue_sid == a  # the stored copy
-    assert await live.rows(t.TaskDocument, task_sid=task_sid) == []
+    assert await live.rows(TaskDocument, task_sid=task_sid) == []
     [event] = await live.events("workflow.document-fetch-failed")
     assert event.task_sid == task_sid
     data: dict[str, Any] = json.loads(event.event_data)
@@ -102,7 +102,7 @@ async def test_use_stored_document_skips_the_fetch(live: Live, receiver: Receive
     a, b, wf = await _setup(live, receiver, use_stored=True)
     receiver.answer("doc", _routing({"queue": b}))
     task_sid = await live.task(wf)
-    assert (await live.get(t.Task, task_sid)).task_queue_sid == a
+    assert (await live.get(Task, task_sid)).task_queue_sid == a
     assert receiver.of("doc") == []
 
 
@@ -154,6 +154,6 @@ async def test_the_fetched_documents_worker_expression_picks_the_worker(
     await live.worker("Xavier", skill="x")
     yvonne = await live.worker("Yvonne", skill="y")
     task_sid = await live.task(wf)
-    await eventually(lambda: live.rows(t.Reservation, task_sid=task_sid))
-    [reservation] = await live.rows(t.Reservation, task_sid=task_sid)
+    await eventually(lambda: live.rows(Reservation, task_sid=task_sid))
+    [reservation] = await live.rows(Reservation, task_sid=task_sid)
     assert reservation.worker_sid == yvonne

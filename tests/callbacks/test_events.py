@@ -8,12 +8,12 @@ from collections.abc import Awaitable
 from starlette.responses import Response
 from twilio.request_validator import RequestValidator
 
-from switchboard.store import tables as t
+from switchboard.outbound.records import CallbackDelivery
 from tests.callbacks.support import Hit, Live, Receiver, eventually
 
 
-async def _deliveries(live: Live, status: str) -> list[t.CallbackDelivery]:
-    return await live.rows(t.CallbackDelivery, kind="event", status=status)
+async def _deliveries(live: Live, status: str) -> list[CallbackDelivery]:
+    return await live.rows(CallbackDelivery, kind="event", status=status)
 
 
 async def test_every_event_is_posted_signed_in_twilio_form(live: Live, receiver: Receiver) -> None:
@@ -55,9 +55,9 @@ async def test_events_filter_limits_what_is_sent(live: Live, receiver: Receiver)
     await live.task(wf)
     await live.task(wf)
     await eventually(lambda: _count(receiver, 2))
-    await live.runtime.router.wait_idle()
+    await live.runtime.dispatcher.wait_idle()
     assert {hit.form["EventType"] for hit in receiver.of("events")} == {"task.created"}
-    rows = await live.rows(t.CallbackDelivery, workspace_sid=live.workspace_sid)
+    rows = await live.rows(CallbackDelivery, workspace_sid=live.workspace_sid)
     assert {row.event_type for row in rows} == {"task.created"}
 
 
@@ -99,7 +99,7 @@ async def test_after_the_last_attempt_the_failure_is_recorded_and_listed(
     receiver.answer("events", {"error": "down"}, status=500)
     await live.workspace(event_url=receiver.url("events"), events_filter="workspace.created")
     [delivery] = await eventually(lambda: _deliveries(live, "failed"))
-    attempts = live.svc.outbound.event_attempts
+    attempts = live.outbound.event_attempts
     assert delivery.attempts == attempts == len(receiver.of("events"))
     assert delivery.response_status == 500
     async with live.http() as http:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ipaddress
 
@@ -9,9 +10,10 @@ import pytest
 from starlette.responses import RedirectResponse, Response
 from twilio.request_validator import RequestValidator
 
-from switchboard.callbacks.outbound import Outbound, RefusedUrl, check_url
-from switchboard.callbacks.settings import OutboundSettings
-from switchboard.callbacks.signing import signature, url_with_body_hash
+from switchboard.outbound.client import Outbound, RefusedUrl, check_url
+from switchboard.outbound.settings import OutboundSettings
+from switchboard.outbound.signing import signature, url_with_body_hash
+from switchboard.settings import Settings
 from tests.callbacks.support import Hit, Receiver
 
 REFUSED = [
@@ -53,12 +55,12 @@ async def test_public_addresses_pass_and_policy_can_allow_private_ones() -> None
 def test_the_environment_switch_allows_private_callbacks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SWITCHBOARD_ALLOW_PRIVATE_CALLBACKS", "1")
     monkeypatch.setenv("SWITCHBOARD_CALLBACK_ALLOWED_NETWORKS", "10.1.0.0/16, ::1/128")
-    settings = OutboundSettings.from_env()
+    settings = Settings().outbound_settings()
     assert settings.allow_private
     assert [str(n) for n in settings.allowed_networks] == ["10.1.0.0/16", "::1/128"]
     monkeypatch.delenv("SWITCHBOARD_ALLOW_PRIVATE_CALLBACKS")
     monkeypatch.delenv("SWITCHBOARD_CALLBACK_ALLOWED_NETWORKS")
-    assert not OutboundSettings.from_env().allow_private
+    assert not Settings().outbound_settings().allow_private
 
 
 def test_signatures_are_the_ones_twilio_validates() -> None:
@@ -81,6 +83,27 @@ async def test_a_hanging_server_is_cut_at_the_timeout(receiver: Receiver) -> Non
             await outbound.post(receiver.url("slow"), timeout=0.2, data={"a": "b"})
     finally:
         await outbound.close()
+
+
+async def test_each_call_gets_its_own_timeout_not_the_clients_default(
+    receiver: Receiver,
+) -> None:
+    """A media request may wait longer than an event callback: 0.5 s here, beyond the
+    client's 0.1 s default, within the call's 5 s."""
+
+    async def slow(_hit: Hit) -> Response:
+        await asyncio.sleep(0.5)
+        return Response(b"late but in time")
+
+    receiver.on("slow", slow)
+    settings = OutboundSettings.loopback_only()
+    settings.event_timeout = 0.1
+    outbound = Outbound(settings)
+    try:
+        answer = await outbound.post(receiver.url("slow"), timeout=5.0, data={"a": "b"})
+    finally:
+        await outbound.close()
+    assert (answer.status, answer.body) == (200, b"late but in time")
 
 
 async def test_large_answers_are_cut_and_redirects_not_followed(receiver: Receiver) -> None:

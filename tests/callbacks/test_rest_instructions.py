@@ -4,30 +4,28 @@ from __future__ import annotations
 
 import json
 
-from switchboard.callbacks.instructions import rest_params
-from switchboard.callbacks.media import RecordingMediaAdapter
-from switchboard.store import tables as t
+from switchboard.distribution.domain.records import Reservation
+from switchboard.distribution.work.instructions import rest_params
 from tests.callbacks.support import Live, eventually
 
 
-async def _pending(live: Live) -> t.Reservation:
+async def _pending(live: Live) -> Reservation:
     await live.workspace()
     queue = await live.queue("All")
     wf = await live.workflow(queue)
     await live.worker("Alice", contact_uri="client:alice")
     task = await live.task(wf)
 
-    async def check() -> t.Reservation | None:
-        rows = await live.rows(t.Reservation, task_sid=task, status="pending")
+    async def check() -> Reservation | None:
+        rows = await live.rows(Reservation, task_sid=task, status="pending")
         return rows[0] if rows else None
 
-    reservation: t.Reservation = await eventually(check)
+    reservation: Reservation = await eventually(check)
     return reservation
 
 
 async def test_rest_dequeue_goes_through_the_adapter_and_accepts(live: Live) -> None:
-    adapter = RecordingMediaAdapter()
-    live.svc.media = adapter
+    adapter = live.media
     reservation = await _pending(live)
     url = (
         f"/v1/Workspaces/{live.workspace_sid}/Tasks/{reservation.task_sid}"
@@ -45,7 +43,6 @@ async def test_rest_dequeue_goes_through_the_adapter_and_accepts(live: Live) -> 
 
 
 async def test_rest_conference_on_a_finished_reservation_is_refused(live: Live) -> None:
-    live.svc.media = RecordingMediaAdapter()
     reservation = await _pending(live)
     base = f"/v1/Workspaces/{live.workspace_sid}/Workers/{reservation.worker_sid}"
     url = f"{base}/Reservations/{reservation.sid}"

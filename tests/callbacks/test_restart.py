@@ -2,64 +2,53 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 
 import pytest
-from sqlalchemy import select
 
-from switchboard.callbacks.wiring import CallbackEngine
-from switchboard.services.accounts import create_account
-from switchboard.services.context import Services
-from switchboard.services.workspaces import WorkspaceCreate, create_workspace
-from switchboard.store import tables as t
-from switchboard.store.database import Store
-from switchboard.store.migrate import upgrade
+from switchboard.distribution.callbacks.wiring import CallbackEngine
+from switchboard.distribution.config.workspaces import WorkspaceCreate, create_workspace
+from switchboard.distribution.work.context import Services
+from switchboard.kernel.criteria import eq
+from switchboard.outbound.client import Outbound
+from switchboard.outbound.records import CallbackDelivery
+from switchboard.runtime import Core
+from switchboard.tenancy.accounts import Accounts
 from tests.callbacks.support import Receiver, eventually, fast_settings
-from tests.databases import (
-    create_postgres_database,
-    drop_postgres_database,
-    require_postgres,
-    sqlite_url,
-)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def svc(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Services]:
-    """SQLite and PostgreSQL: the claim and the cursor are plain SQL on both."""
-    if request.param == "sqlite":
-        store = Store(sqlite_url(tmp_path))
-        await upgrade(store)
-        yield Services(store=store, outbound=fast_settings())
-        await store.dispose()
-        return
-    await require_postgres()
-    url = await create_postgres_database()
-    store = Store(url)
-    yield Services(store=store, outbound=fast_settings())
-    await store.dispose()
-    await drop_postgres_database(url)
+@pytest.fixture
+def svc(core: Core) -> Services:
+    """The shared store fixture: memory, SQLite and PostgreSQL claim and read alike."""
+    return core.services
 
 
-async def _rows(svc: Services, **where: str) -> list[t.CallbackDelivery]:
-    query = select(t.CallbackDelivery).where(
-        *(getattr(t.CallbackDelivery, key) == value for key, value in where.items())
-    )
-    async with svc.store.read() as session:
-        return list((await session.execute(query)).scalars())
+@pytest.fixture
+async def engine_of(core: Core) -> AsyncIterator[Callable[[], CallbackEngine]]:
+    """Engines sending through a client that may reach the loopback receiver."""
+    settings = fast_settings()
+    client = Outbound(settings)
+    yield lambda: CallbackEngine(core.services, client, settings)
+    await client.close()
+
+
+async def _rows(svc: Services, **where: str) -> list[CallbackDelivery]:
+    async with svc.store.read() as unit:
+        return await unit.select(CallbackDelivery, *(eq(k, v) for k, v in where.items()))
 
 
 async def _workspace(svc: Services, url: str) -> None:
-    account, _token = await create_account(svc.store, "restart")
+    assert isinstance(svc.signing, Accounts)
+    account, _token = await svc.signing.create("restart")
     await create_workspace(svc, account.sid, WorkspaceCreate("R", event_callback_url=url))
 
 
 async def test_events_committed_while_no_engine_ran_are_sent_at_start(
-    svc: Services, receiver: Receiver
+    svc: Services, receiver: Receiver, engine_of: Callable[[], CallbackEngine]
 ) -> None:
     await _workspace(svc, receiver.url("events"))
     assert await _rows(svc) == []  # nothing ran: the event is only in the outbox
-    engine = CallbackEngine(svc)
+    engine = engine_of()
     await engine.start()
     try:
         await eventually(lambda: _rows(svc, status="delivered"))
@@ -71,18 +60,18 @@ async def test_events_committed_while_no_engine_ran_are_sent_at_start(
 
 
 async def test_a_delivery_cut_by_a_stop_is_sent_by_the_next_engine(
-    svc: Services, receiver: Receiver
+    svc: Services, receiver: Receiver, engine_of: Callable[[], CallbackEngine]
 ) -> None:
     receiver.hang("events")
     await _workspace(svc, receiver.url("events"))
-    first = CallbackEngine(svc)
+    first = engine_of()
     await first.start()
     await eventually(lambda: _hit(receiver))
     await first.stop()  # mid-request: the claim is given back, the row stays pending
     first.close()
     assert [row.status for row in await _rows(svc)] == ["pending"]
     receiver.answer("events", None, status=204)
-    second = CallbackEngine(svc)
+    second = engine_of()
     await second.start()
     try:
         await eventually(lambda: _rows(svc, status="delivered"))
@@ -97,10 +86,12 @@ async def _hit(receiver: Receiver) -> bool:
     return bool(receiver.of("events"))
 
 
-async def test_a_restart_never_creates_a_delivery_twice(svc: Services, receiver: Receiver) -> None:
+async def test_a_restart_never_creates_a_delivery_twice(
+    svc: Services, receiver: Receiver, engine_of: Callable[[], CallbackEngine]
+) -> None:
     await _workspace(svc, receiver.url("events"))
     for _ in range(2):
-        engine = CallbackEngine(svc)
+        engine = engine_of()
         await engine.start()
         await eventually(lambda: _rows(svc, status="delivered"))
         await engine.stop()

@@ -1,27 +1,25 @@
-"""Fixtures for engine scenarios driven through the service layer on a real SQLite file."""
+"""Fixtures for engine scenarios driven through the service layer, on every store adapter."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from switchboard.services import accounts
-from switchboard.services.context import Services
-from switchboard.services.router import Router
-from switchboard.services.task_queues import TaskQueueFields, create_task_queue
-from switchboard.services.tasks import TaskCreate, create_task
-from switchboard.services.workers import WorkerCreate, create_worker
-from switchboard.services.workflows import WorkflowFields, create_workflow
-from switchboard.services.workspaces import WorkspaceCreate, create_workspace
-from switchboard.store import tables as t
-from switchboard.store.database import Store
-from tests.databases import migrated_store
+from switchboard.distribution.config.task_queues import TaskQueueFields, create_task_queue
+from switchboard.distribution.config.workflows import WorkflowFields, create_workflow
+from switchboard.distribution.config.workspaces import WorkspaceCreate, create_workspace
+from switchboard.distribution.domain.records import Activity, Event, Reservation
+from switchboard.distribution.engine.dispatcher import Dispatcher
+from switchboard.distribution.work.context import Services
+from switchboard.distribution.work.tasks import TaskCreate, create_task
+from switchboard.distribution.work.workers import WorkerCreate, create_worker
+from switchboard.kernel.clock import FakeClock
+from switchboard.kernel.criteria import asc, eq
+from switchboard.kernel.ports import Store
+from switchboard.tenancy.accounts import Accounts
 
 
 @dataclass
@@ -29,7 +27,7 @@ class Center:
     """A workspace under test, with shortcuts that read like the scenario."""
 
     svc: Services
-    router: Router
+    dispatcher: Dispatcher
     account_sid: str
     workspace_sid: str
     activities: dict[str, str] = field(default_factory=dict)
@@ -53,45 +51,38 @@ class Center:
         return (await create_task(self.svc, self.account_sid, self.workspace_sid, params)).sid
 
     async def settle(self) -> None:
-        await self.router.wait_idle()
+        await self.dispatcher.wait_idle()
 
-    async def reservations(self, **where: Any) -> list[t.Reservation]:
-        async with self.svc.store.read() as session:
-            query = select(t.Reservation).where(t.Reservation.workspace_sid == self.workspace_sid)
-            for key, value in where.items():
-                query = query.where(getattr(t.Reservation, key) == value)
-            return list(
-                (await session.execute(query.order_by(t.Reservation.date_created))).scalars()
-            )
+    async def reservations(self, **where: Any) -> list[Reservation]:
+        async with self.svc.store.read() as unit:
+            criteria = [eq("workspace_sid", self.workspace_sid)]
+            criteria += [eq(key, value) for key, value in where.items()]
+            return await unit.select(Reservation, *criteria, order=[asc("date_created")])
 
     async def get(self, model: type[Any], sid: str) -> Any:
-        async with self.svc.store.read() as session:
-            return await session.get(model, sid)
+        async with self.svc.store.read() as unit:
+            return await unit.get(model, sid)
 
     async def event_types(self) -> list[str]:
-        async with self.svc.store.read() as session:
-            query = select(t.Event.event_type).where(t.Event.workspace_sid == self.workspace_sid)
-            return list((await session.execute(query.order_by(t.Event.seq))).scalars())
+        async with self.svc.store.read() as unit:
+            found = await unit.select(
+                Event, eq("workspace_sid", self.workspace_sid), order=[asc("seq")]
+            )
+        return [event.event_type for event in found]
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    """The same scenarios run on SQLite and on PostgreSQL."""
-    async with migrated_store(request.param, tmp_path) as store:
-        yield store
+    async def advance(self, seconds: float) -> None:
+        """Move the fake clock on; the timers that fall due run, then routing settles."""
+        assert isinstance(self.svc.clock, FakeClock)
+        self.svc.clock.advance(seconds)
+        await self.settle()
 
 
 @pytest.fixture
-async def center(store: Store) -> AsyncIterator[Center]:
-    svc = Services(store=store)
-    router = Router(svc)
-    svc.poke = router.poke
-    account, _token = await accounts.create_account(store, "test")
+async def center(dispatcher: Dispatcher, accounts: Accounts, store: Store) -> Center:
+    svc = dispatcher.svc
+    account, _token = await accounts.create("test")
     workspace = await create_workspace(svc, account.sid, WorkspaceCreate("Test Center"))
-    async with store.read() as session:
-        rows = await session.execute(
-            select(t.Activity).where(t.Activity.workspace_sid == workspace.sid)
-        )
-        activities = {a.friendly_name: a.sid for a in rows.scalars()}
-    yield Center(svc, router, account.sid, workspace.sid, activities)
-    await router.stop()
+    async with store.read() as unit:
+        rows = await unit.select(Activity, eq("workspace_sid", workspace.sid))
+    activities = {a.friendly_name: a.sid for a in rows}
+    return Center(svc, dispatcher, account.sid, workspace.sid, activities)

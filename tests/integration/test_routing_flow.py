@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
-import pytest
-
-from switchboard.services import routing
-from switchboard.services.reservations import ReservationUpdate, update_reservation
-from switchboard.services.tasks import TaskUpdate, update_task
-from switchboard.store import tables as t
+from switchboard.distribution.domain.records import Task, Worker
+from switchboard.distribution.work.reservations import ReservationUpdate, update_reservation
+from switchboard.distribution.work.tasks import TaskUpdate, update_task
 from tests.integration.conftest import Center
 
 
@@ -24,7 +19,7 @@ async def test_the_longest_idle_matching_worker_gets_the_task(center: Center) ->
     [reservation] = await center.reservations(task_sid=task)
     assert reservation.worker_sid == first
     assert reservation.status == "pending"
-    assert (await center.get(t.Task, task)).assignment_status == "reserved"
+    assert (await center.get(Task, task)).assignment_status == "reserved"
 
 
 async def test_accept_then_complete_frees_the_worker_for_the_next_task(center: Center) -> None:
@@ -44,7 +39,7 @@ async def test_accept_then_complete_frees_the_worker_for_the_next_task(center: C
     await center.settle()
     [following] = await center.reservations(status="pending")
     assert (following.task_sid, following.worker_sid) == (second, worker)
-    assert (await center.get(t.Task, first)).assignment_status == "completed"
+    assert (await center.get(Task, first)).assignment_status == "completed"
     types = await center.event_types()
     assert types.index("reservation.accepted") < types.index("task.completed")
 
@@ -67,7 +62,7 @@ async def test_higher_priority_waits_less(center: Center) -> None:
     await center.settle()
     [reservation] = await center.reservations()
     assert reservation.task_sid == vip
-    assert (await center.get(t.Task, vip)).priority == 10
+    assert (await center.get(Task, vip)).priority == 10
 
 
 async def test_reject_offers_the_task_to_the_next_worker(center: Center) -> None:
@@ -99,14 +94,16 @@ async def test_reservation_timeout_moves_the_worker_to_the_timeout_activity(
     worker = await center.worker("Sleepy")
     task = await center.task(wf)
     await center.settle()
-    await asyncio.sleep(1.2)
-    await center.settle()
+    await center.advance(0.9)
+    [reservation] = await center.reservations()
+    assert reservation.status == "pending"  # a timer, not a race: nothing moves before it
+    await center.advance(0.3)
     [reservation] = await center.reservations()
     assert reservation.status == "timeout"
-    row = await center.get(t.Worker, worker)
+    row = await center.get(Worker, worker)
     assert row.activity_sid == center.activities["Offline"]
     assert not row.available
-    assert (await center.get(t.Task, task)).assignment_status == "pending"
+    assert (await center.get(Task, task)).assignment_status == "pending"
 
 
 async def test_expanding_targets_widen_after_the_timeout(center: Center) -> None:
@@ -128,8 +125,7 @@ async def test_expanding_targets_widen_after_the_timeout(center: Center) -> None
     task = await center.task(wf)
     await center.settle()
     assert await center.reservations() == []
-    await asyncio.sleep(1.2)
-    await center.settle()
+    await center.advance(1.2)
     [reservation] = await center.reservations()
     assert (reservation.task_sid, reservation.worker_sid) == (task, novice)
     assert reservation.task_queue_sid == everyone
@@ -146,9 +142,9 @@ async def test_falling_off_the_last_target_cancels_the_task(center: Center) -> N
         }
     )
     task = await center.task(wf)
-    await asyncio.sleep(1.2)
     await center.settle()
-    row = await center.get(t.Task, task)
+    await center.advance(1.2)
+    row = await center.get(Task, task)
     assert (row.assignment_status, row.reason) == ("canceled", "Workflow Timeout")
     assert "workflow.timeout" in await center.event_types()
 
@@ -180,24 +176,25 @@ async def test_skip_if_moves_on_when_nobody_is_available(center: Center) -> None
 
 
 async def test_task_ttl_cancels_a_waiting_task(center: Center) -> None:
-    from switchboard.services.tasks import TaskCreate, create_task
+    from switchboard.distribution.work.tasks import TaskCreate, create_task
 
     queue = await center.queue("All")
     wf = await center.workflow({"task_routing": {"default_filter": {"queue": queue}}})
     task = await create_task(
         center.svc, center.account_sid, center.workspace_sid, TaskCreate(workflow_sid=wf, timeout=1)
     )
-    await asyncio.sleep(1.2)
     await center.settle()
-    row = await center.get(t.Task, task.sid)
+    await center.advance(0.9)
+    assert (await center.get(Task, task.sid)).assignment_status == "pending"
+    await center.advance(0.3)
+    row = await center.get(Task, task.sid)
     assert (row.assignment_status, row.reason) == ("canceled", "Task TTL Exceeded")
 
 
 async def test_a_task_deep_in_the_queue_still_reaches_the_only_free_worker(
-    center: Center, monkeypatch: pytest.MonkeyPatch
+    center: Center,
 ) -> None:
-    """Passes load the best waiting tasks first; unused capacity makes them load the rest."""
-    monkeypatch.setattr(routing, "PARTIAL_LOAD", 2)
+    """Better tasks nobody can take do not hold up a worse one that someone can."""
     experts = await center.queue("Experts", "level >= 5")
     everyone = await center.queue("Everyone")
     wf = await center.workflow(
@@ -223,9 +220,9 @@ async def test_deleting_a_reserved_task_returns_the_worker_to_its_activity(
     center: Center,
 ) -> None:
     """Single-tasking: the offer moved the worker to the queue's reservation activity."""
-    from switchboard.services.activities import create_activity
-    from switchboard.services.tasks import delete_task
-    from switchboard.services.workspaces import WorkspaceUpdate, update_workspace
+    from switchboard.distribution.config.activities import create_activity
+    from switchboard.distribution.config.workspaces import WorkspaceUpdate, update_workspace
+    from switchboard.distribution.work.tasks import delete_task
 
     svc, acc, ws = center.svc, center.account_sid, center.workspace_sid
     await update_workspace(svc, acc, ws, WorkspaceUpdate(multi_task_enabled=False))
@@ -235,7 +232,7 @@ async def test_deleting_a_reserved_task_returns_the_worker_to_its_activity(
     worker = await center.worker("Solo")
     task = await center.task(wf)
     await center.settle()
-    assert (await center.get(t.Worker, worker)).activity_sid == busy.sid
+    assert (await center.get(Worker, worker)).activity_sid == busy.sid
     await delete_task(svc, acc, ws, task, None)
-    row = await center.get(t.Worker, worker)
+    row = await center.get(Worker, worker)
     assert (row.activity_sid, row.available) == (center.activities["Available"], True)

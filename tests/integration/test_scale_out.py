@@ -227,3 +227,30 @@ async def test_three_processes_survive_the_owner_being_killed(
         stop.set()
         await db.close()
         await cluster.client.aclose()
+
+
+async def test_a_configuration_change_made_in_one_process_reaches_the_others(
+    servers: list[LiveServer], database: str
+) -> None:
+    """Each process keeps copies of configuration; another process's change reaches it
+    through LISTEN/NOTIFY (within moments, never a stale copy for good)."""
+    auth = create_account(database)
+    first, second, _third = servers
+    async with httpx.AsyncClient(auth=auth, timeout=20) as client:
+        created = await client.post(f"{first.base_url}/v1/Workspaces", data={"FriendlyName": "A"})
+        ws = created.json()["sid"]
+        queue = (
+            await client.post(
+                f"{first.base_url}/v1/Workspaces/{ws}/TaskQueues", data={"FriendlyName": "old"}
+            )
+        ).json()["sid"]
+        path = f"/v1/Workspaces/{ws}/TaskQueues/{queue}"
+        for server in servers:  # every process reads (and keeps a copy of) the queue
+            assert (await client.get(server.base_url + path)).json()["friendly_name"] == "old"
+        renamed = await client.post(first.base_url + path, data={"FriendlyName": "new"})
+        assert renamed.status_code == 200
+        for _ in range(200):
+            if (await client.get(second.base_url + path)).json()["friendly_name"] == "new":
+                return
+            await asyncio.sleep(0.05)
+    raise AssertionError("the other process kept serving its stale copy")

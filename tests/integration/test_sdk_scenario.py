@@ -6,27 +6,12 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from switchboard.testing import twilio_client
 from tests.live import LiveServer, create_account, wait_for
-
-
-class LocalHttpClient(TwilioHttpClient):  # type: ignore[misc]
-    """Sends the SDK's https://taskrouter.twilio.com/... requests to our server instead."""
-
-    def __init__(self, base: str) -> None:
-        super().__init__()
-        self.base = urlsplit(base)
-
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        parts = urlsplit(url)
-        if parts.netloc == "taskrouter.twilio.com":
-            url = urlunsplit((self.base.scheme, self.base.netloc, parts.path, parts.query, ""))
-        return super().request(method, url, *args, **kwargs)
 
 
 @pytest.fixture
@@ -36,7 +21,7 @@ def client(tmp_path: Path) -> Iterator[Client]:
     server = LiveServer(url, tmp_path / "server.log")
     server.start()
     try:
-        yield Client(sid, token, http_client=LocalHttpClient(server.base_url))
+        yield twilio_client(server.base_url, sid, token)
     finally:
         server.stop()
 
@@ -91,7 +76,7 @@ def test_sdk_full_scenario(client: Client) -> None:
     assert task.assignment_status == "pending"
 
     def reserved() -> list[Any]:
-        return space.tasks(task.sid).reservations.list(reservation_status="pending")
+        return list(space.tasks(task.sid).reservations.list(reservation_status="pending"))
 
     wait_for(reserved)
     [reservation] = reserved()
@@ -146,3 +131,44 @@ def test_sdk_errors_surface_as_twilio_exceptions(client: Client) -> None:
     with pytest.raises(TwilioRestException) as missing:
         client.taskrouter.v1.workspaces("WS" + "0" * 32).fetch()
     assert (missing.value.status, missing.value.code) == (404, 20404)
+
+
+@pytest.mark.parametrize(
+    ("strategy", "expected"),
+    [
+        ("longest_idle", [0, 1, 2, 0]),
+        ("round_robin", [0, 1, 2, 0]),
+        ("top_down", [0, 0, 0, 0]),
+        ("fewest_tasks", [0, 1, 2, 0]),
+        # talk and handling times are real milliseconds here: only the first round is
+        # certain (nobody has talked yet; ties go to the longest idle)
+        ("least_talk_time", [0, 1, 2]),
+        ("lowest_average_handling_time", [0, 1, 2]),
+    ],
+)
+def test_sdk_queue_strategies_as_workflow_configuration(
+    client: Client, strategy: str, expected: list[int]
+) -> None:
+    """A Switchboard extension in the target: the SDK passes it through untouched."""
+    space = client.taskrouter.v1.workspaces(
+        client.taskrouter.v1.workspaces.create(friendly_name=strategy).sid
+    )
+    ready = next(a for a in space.activities.list() if a.friendly_name == "Available")
+    workers = [
+        space.workers.create(friendly_name=f"W{n}", activity_sid=ready.sid).sid for n in (1, 2, 3)
+    ]
+    queue = space.task_queues.create(friendly_name="All", target_workers="1==1")
+    routing = {"task_routing": {"default_filter": {"queue": queue.sid, "strategy": strategy}}}
+    workflow = space.workflows.create(friendly_name="wf", configuration=json.dumps(routing))
+    assert json.loads(workflow.configuration)["task_routing"]["default_filter"]["strategy"] == (
+        strategy
+    )
+    offered = []
+    for _ in expected:
+        task = space.tasks.create(workflow_sid=workflow.sid, attributes="{}")
+        wait_for(lambda task=task: space.tasks(task.sid).reservations.list())
+        [offer] = space.tasks(task.sid).reservations.list()
+        offered.append(workers.index(offer.worker_sid))
+        space.tasks(task.sid).reservations(offer.sid).update(reservation_status="accepted")
+        space.tasks(task.sid).update(assignment_status="completed", reason="done")
+    assert offered == expected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,10 +12,11 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from switchboard.api.metrics import PER_WORKSPACE_ENV
+from switchboard.distribution.journal.schemas import FIELDS
+from switchboard.kernel.criteria import eq
+from switchboard.outbound.records import CallbackDelivery
 from switchboard.runtime import Runtime, build_runtime
-from switchboard.services.accounts import create_account
-from switchboard.store import tables as t
+from switchboard.settings import Settings
 from tests.api.helpers import activity_sids, create, create_workspace, listing, ok
 
 TASKS_ROUTE = "/v1/Workspaces/{workspace_sid}/Tasks"
@@ -30,17 +32,22 @@ def sample(text: str, name: str, **labels: str) -> float:
     return 0.0
 
 
+def _settings(path: Path, **values: Any) -> Settings:
+    return Settings(database_url=f"sqlite+aiosqlite:///{path}", fraud_interval=0, **values)
+
+
 @pytest.fixture
-async def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Runtime]:
-    monkeypatch.setenv(PER_WORKSPACE_ENV, "1")  # the scenario checks per-workspace counts
-    runtime = build_runtime(f"sqlite+aiosqlite:///{tmp_path / 'metrics.db'}")
+async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
+    # the scenario checks per-workspace counts
+    settings = _settings(tmp_path / "metrics.db", metrics_per_workspace=True)
+    runtime = build_runtime(settings)
     async with runtime.app.router.lifespan_context(runtime.app):
         yield runtime
 
 
 @pytest.fixture
 async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    account, token = await create_account(runtime.services.store, "metrics")
+    account, token = await runtime.core.accounts.create("metrics")
     transport = httpx.ASGITransport(app=runtime.app)
     async with httpx.AsyncClient(
         transport=transport, base_url="http://testserver", auth=(account.sid, token)
@@ -74,7 +81,7 @@ async def setup_center(client: httpx.AsyncClient) -> tuple[str, str]:
 async def pending_reservation(
     client: httpx.AsyncClient, runtime: Runtime, url: str, task_sid: str
 ) -> dict[str, Any]:
-    await runtime.router.wait_idle()
+    await runtime.dispatcher.wait_idle()
     path = f"{url}/Tasks/{task_sid}/Reservations"
     [reservation] = await listing(client, path, ReservationStatus="pending")
     return reservation
@@ -92,7 +99,7 @@ async def run_scenario(client: httpx.AsyncClient, runtime: Runtime) -> str:
     reservation = await pending_reservation(client, runtime, url, second["sid"])
     path = f"{url}/Tasks/{second['sid']}/Reservations/{reservation['sid']}"
     ok(await client.post(path, data={"ReservationStatus": "rejected"}))
-    await runtime.router.wait_idle()
+    await runtime.dispatcher.wait_idle()
     return url.split("/")[-1]
 
 
@@ -117,7 +124,7 @@ async def test_counters_move_by_exactly_what_happened(
         assert sample(text, "switchboard_tasks", **labels) == count, status
 
     passes = sample(text, "switchboard_routing_passes_total")
-    assert passes == runtime.router.passes > 0
+    assert passes == runtime.dispatcher.passes > 0
     assert sample(text, "switchboard_routing_pass_duration_seconds_count") == passes
 
     http = "switchboard_http_request_duration_seconds_count"
@@ -127,35 +134,50 @@ async def test_counters_move_by_exactly_what_happened(
     assert sample(text, http, method="GET", route="/metrics", status="200") == 1  # `before`
 
 
-async def test_callback_failures_and_remote_events(
+async def test_remote_events_are_not_counted_again(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
-    bus = runtime.services.bus
-    await bus.publish({"event_type": "callback.failed"})
-    await bus.publish({"event_type": "reservation.created", "remote": True})
-    runtime.app.state.metrics.callback_failed()
+    await runtime.services.bus.publish({"event_type": "reservation.created", "remote": True})
     text = await scrape(client)
-    assert sample(text, "switchboard_callback_failures_total") == 2
     assert sample(text, "switchboard_reservations_total", outcome="created") == 0
 
 
+async def test_failed_callback_deliveries_move_the_failure_counter(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """A delivery that fails for good (here: refused, a loopback URL) counts once (issue 11)."""
+    before = sample(await scrape(client), "switchboard_callback_failures_total", kind="event")
+    await create_workspace(client, EventCallbackUrl="http://127.0.0.1:9/hook")
+
+    async def failed() -> list[CallbackDelivery]:
+        async with runtime.services.store.read() as unit:
+            return await unit.select(CallbackDelivery, eq("status", "failed"))
+
+    deadline = asyncio.get_running_loop().time() + 10
+    while not sample(text := await scrape(client), "switchboard_callback_failures_total"):
+        assert asyncio.get_running_loop().time() < deadline, "the counter did not move"
+        await asyncio.sleep(0.05)
+    assert before == 0
+    assert sample(text, "switchboard_callback_failures_total", kind="event") == len(await failed())
+
+
 async def test_each_app_has_its_own_registry(tmp_path: Path) -> None:
-    first = build_runtime(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
-    second = build_runtime(f"sqlite+aiosqlite:///{tmp_path / 'b.db'}")
+    first = build_runtime(_settings(tmp_path / "a.db"))
+    second = build_runtime(_settings(tmp_path / "b.db"))
     await first.services.bus.publish({"event_type": "reservation.created"})
-    assert first.app.state.metrics.registry is not second.app.state.metrics.registry
+    assert first.metrics.registry is not second.metrics.registry
     created = ("switchboard_reservations_total", {"outcome": "created"})
-    assert first.app.state.metrics.registry.get_sample_value(*created) == 1
-    assert second.app.state.metrics.registry.get_sample_value(*created) is None
+    assert first.metrics.registry.get_sample_value(*created) == 1
+    assert second.metrics.registry.get_sample_value(*created) is None
 
 
 async def test_callback_deliveries_are_counted_from_the_store(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
-    async with runtime.services.store.transaction() as session:
+    async with runtime.services.store.transaction() as unit:
         for index, status in enumerate(("failed", "failed", "delivered")):
-            session.add(
-                t.CallbackDelivery(
+            unit.add(
+                CallbackDelivery(
                     sid=f"CB{index:032x}",
                     account_sid="AC" + "0" * 32,
                     workspace_sid="WS" + "0" * 32,
@@ -177,12 +199,11 @@ async def test_callback_deliveries_are_counted_from_the_store(
 
 
 async def test_by_default_task_counts_name_no_workspace(
-    client: httpx.AsyncClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, runtime: Runtime, tmp_path: Path
 ) -> None:
     """`/metrics` is unauthenticated: without the opt-in it shows no tenant's sids."""
     workspace_sid = await run_scenario(client, runtime)
-    monkeypatch.delenv(PER_WORKSPACE_ENV)
-    private = build_runtime(runtime.services.store.url)
+    private = build_runtime(_settings(tmp_path / "metrics.db"))
     async with (
         private.app.router.lifespan_context(private.app),
         httpx.AsyncClient(
@@ -194,3 +215,16 @@ async def test_by_default_task_counts_name_no_workspace(
     assert sample(text, "switchboard_tasks", status="pending") == 1
     assert sample(text, "switchboard_tasks", status="completed") == 1
     assert sample(text, "switchboard_tasks", status="assigned") == 0
+
+
+def test_the_docs_list_every_reservation_outcome_and_metric_served() -> None:
+    """The metrics table names each `outcome` a reservation event can produce (issue 11)."""
+    page = (
+        Path(__file__).parent.parent.parent / "docs/how-to/benchmarks-and-metrics.md"
+    ).read_text()
+    row = next(line for line in page.splitlines() if "`switchboard_reservations_total`" in line)
+    outcomes = {
+        name.removeprefix("reservation.") for name in FIELDS if name.startswith("reservation.")
+    }
+    assert [outcome for outcome in sorted(outcomes) if f"`{outcome}`" not in row] == []
+    assert "| `switchboard_callback_failures_total` | counter | `kind` |" in page

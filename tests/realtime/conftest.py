@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
+from switchboard.kernel.clock import FakeClock
 from tests.callbacks.support import Live, Receiver, live_server, receiving
 
 
@@ -17,6 +17,7 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 @pytest.fixture
-async def live(tmp_path: Path) -> AsyncIterator[Live]:
-    async with live_server(tmp_path / "live.db") as live:
+async def live(database_url: str) -> AsyncIterator[Live]:
+    """Worker channels run on a fake clock: heartbeats and offers wait for the test."""
+    async with live_server(database_url, FakeClock(tick_ms=1)) as live:
         yield live

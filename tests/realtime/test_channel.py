@@ -10,9 +10,9 @@ from twilio.jwt.taskrouter.capabilities import WorkerCapabilityToken
 from websockets.asyncio.client import connect
 
 from switchboard.client import WorkerChannelError, WorkerClient
-from switchboard.realtime.hub import Hub
-from switchboard.services.tasks import TaskUpdate, update_task
-from switchboard.store import tables as t
+from switchboard.distribution.domain.records import Reservation, Task
+from switchboard.distribution.realtime.hub import Hub
+from switchboard.distribution.work.tasks import TaskUpdate, update_task
 from tests.callbacks.support import Live, eventually
 
 
@@ -20,7 +20,7 @@ def _client(live: Live, worker: str, **kw: object) -> WorkerClient:
     token = WorkerCapabilityToken(
         live.account_sid, live.auth_token, live.workspace_sid, worker, **kw
     ).to_jwt()
-    return WorkerClient.connect_to(live.base_url, live.account_sid, worker, str(token), timeout=5)
+    return WorkerClient.connect_to(live.base_url, live.account_sid, worker, str(token), timeout=20)
 
 
 async def _center(live: Live) -> str:
@@ -48,7 +48,7 @@ async def test_a_worker_receives_accepts_and_completes_a_reservation(live: Live)
         await alice.next_event("reservation.completed")
         completed = await alice.next_event("task.completed")
         assert completed["data"]["task_completed_reason"] == "resolved"
-    task_row = await live.get(t.Task, task)
+    task_row = await live.get(Task, task)
     assert (task_row.assignment_status, task_row.reason) == ("completed", "resolved")
 
 
@@ -60,8 +60,8 @@ async def test_a_reconnecting_worker_gets_its_pending_reservation_again(live: Li
     task = await live.task(wf)
     offer = await client.next_event("reservation.created")
     await client.close()  # the worker drops off; the offer must wait for it
-    await asyncio.sleep(0.2)
-    [reservation] = await live.rows(t.Reservation, task_sid=task)
+    await _gone(live, worker)
+    [reservation] = await live.rows(Reservation, task_sid=task)
     assert reservation.status == "pending"
     snapshot = await client.connect()
     [held] = snapshot["reservations"]
@@ -70,7 +70,7 @@ async def test_a_reconnecting_worker_gets_its_pending_reservation_again(live: Li
     assert held["task"]["sid"] == task
     await client.reject(held["sid"])
     await client.close()
-    assert (await live.get(t.Reservation, held["sid"])).status == "rejected"
+    assert (await live.get(Reservation, held["sid"])).status == "rejected"
 
 
 @pytest.mark.parametrize(
@@ -116,7 +116,7 @@ async def test_activity_and_attribute_commands_follow_the_rest_rules(live: Live)
         await driver.next_event("reservation.rejected")
         moved = await driver.next_event("worker.activity.update")
         assert moved["data"]["worker_activity_sid"] == live.activities["Offline"]
-    reservation = await live.get(t.Reservation, offer["data"]["reservation_sid"])
+    reservation = await live.get(Reservation, offer["data"]["reservation_sid"])
     assert reservation.status == "rejected"
 
 
@@ -147,23 +147,40 @@ async def test_errors_carry_the_request_id_and_a_code(live: Live) -> None:
 
 
 def _hub(live: Live) -> Hub:
-    hub: Hub = live.runtime.app.state.realtime_hub
+    hub: Hub = live.runtime.sockets.hub
     return hub
 
 
+async def _gone(live: Live, worker: str) -> None:
+    """Until the server has seen the socket close."""
+    for _ in range(500):
+        if not any(c.worker_sid == worker for c in _hub(live).connections()):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the server still holds the closed socket")
+
+
+async def _advance(live: Live, seconds: float, steps: int = 10) -> None:
+    """Move the server's clock on in steps, letting its loops run between them."""
+    for _ in range(steps):
+        live.clock.advance(seconds / steps)
+        await asyncio.sleep(0.01)
+
+
 async def test_idle_sockets_are_pinged_and_silent_ones_closed(live: Live) -> None:
+    """Pings every 20 s of quiet; 60 s without a word closes the socket (default settings)."""
     await _center(live)
     worker = await live.worker("Alice")
-    _hub(live).settings.ping_interval = 0.1
-    _hub(live).settings.idle_timeout = 0.5
     async with _client(live, worker) as alice:  # answers pings by itself: stays open
-        await asyncio.sleep(1.0)
+        await _advance(live, 200)
         await alice.ping()
     token = WorkerCapabilityToken(live.account_sid, live.auth_token, live.workspace_sid, worker)
     url = f"ws{live.base_url[4:]}/v1/wschannels/{live.account_sid}/{worker}?token={token.to_jwt()}"
     async with connect(url) as raw:  # never answers
         assert json.loads(await raw.recv())["type"] == "snapshot"
+        await _advance(live, 25)
         assert json.loads(await raw.recv()) == {"type": "ping"}
+        await _advance(live, 50)  # idle for 75 s: past the 60 s limit plus one 10 s check
         await asyncio.wait_for(raw.wait_closed(), 5)
         assert raw.close_code == 4408
 

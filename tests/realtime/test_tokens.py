@@ -6,7 +6,7 @@ import jwt
 import pytest
 from twilio.jwt.taskrouter.capabilities import WorkerCapabilityToken
 
-from switchboard.realtime.tokens import TokenRejected, mint, verify
+from switchboard.distribution.work.worker_tokens import TokenRejected, mint, verify
 from tests.callbacks.support import Live
 
 
@@ -18,13 +18,15 @@ def _sdk(live: Live, worker: str, token: str | None = None, **kw: object) -> str
 
 
 async def _verify(live: Live, token: str | None, worker: str) -> None:
-    await verify(live.svc.store, token, live.account_sid, worker)
+    await verify(live.svc.store, live.svc.signing, token, live.account_sid, worker)
 
 
 async def test_an_sdk_token_is_accepted(live: Live) -> None:
     await live.workspace()
     worker = await live.worker("Alice")
-    claims = await verify(live.svc.store, _sdk(live, worker), live.account_sid, worker)
+    claims = await verify(
+        live.svc.store, live.svc.signing, _sdk(live, worker), live.account_sid, worker
+    )
     assert (claims.workspace_sid, claims.worker_sid) == (live.workspace_sid, worker)
 
 

@@ -1,6 +1,6 @@
 """A workspace driven through the HTTP API, plus the row edits that pin instants down.
 
-Statistics are about time. Scenarios run for real (the router reserves, the
+Statistics are about time. Scenarios run for real (the dispatcher reserves, the
 API accepts and cancels) and afterwards the instants of chosen events are set
 to known values, so the expected figures can be worked out by hand.
 """
@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from sqlalchemy import select, update
 
-from switchboard.services.router import Router
-from switchboard.store import tables as t
-from switchboard.store.database import Store
+from switchboard.distribution.domain.records import Event, Worker
+from switchboard.distribution.engine.dispatcher import Dispatcher
+from switchboard.kernel.clock import FakeClock
+from switchboard.kernel.criteria import eq
+from switchboard.kernel.ports import Store
 from tests.api.helpers import SPEC, activity_sids, create, create_workspace, listing, ok
 
 ALL_TIME = "2000-01-01T00:00:00Z"
@@ -54,7 +55,7 @@ class Scene:
     """One workspace under test and shortcuts that read like the scenario."""
 
     client: httpx.AsyncClient
-    router: Router
+    dispatcher: Dispatcher
     store: Store
     workspace: dict[str, Any]
     activities: dict[str, str] = field(default_factory=dict)
@@ -101,7 +102,7 @@ class Scene:
         return str(body["sid"])
 
     async def settle(self) -> None:
-        await self.router.wait_idle()
+        await self.dispatcher.wait_idle()
 
     async def pending_reservation(self, task_sid: str) -> str:
         await self.settle()
@@ -139,37 +140,37 @@ class Scene:
 
     async def retime(self, dates: dict[str, int]) -> None:
         """Set the instant (epoch ms) of events, by event sid."""
-        async with self.store.transaction() as session:
+        async with self.store.transaction() as unit:
             for sid, instant in dates.items():
-                await session.execute(
-                    update(t.Event).where(t.Event.sid == sid).values(event_date=instant)
-                )
+                await unit.update_where(Event, {"event_date": instant}, eq("sid", sid))
 
     async def retime_all(self, instant: int) -> None:
         """Move every event of the workspace to one instant (then pin the interesting ones)."""
-        async with self.store.transaction() as session:
-            await session.execute(
-                update(t.Event).where(t.Event.workspace_sid == self.sid).values(event_date=instant)
-            )
+        async with self.store.transaction() as unit:
+            await unit.update_where(Event, {"event_date": instant}, eq("workspace_sid", self.sid))
 
     async def set_event_data(self, sid: str, **fields: Any) -> None:
-        async with self.store.transaction() as session:
-            row = (await session.execute(select(t.Event).where(t.Event.sid == sid))).scalar_one()
+        async with self.store.transaction() as unit:
+            row = await unit.first(Event, eq("sid", sid))
+            assert row is not None
             row.event_data = json.dumps({**json.loads(row.event_data), **fields})
 
     async def set_worker_since(self, worker_sid: str, instant: int) -> None:
         """When the worker entered its current activity."""
-        async with self.store.transaction() as session:
-            await session.execute(
-                update(t.Worker)
-                .where(t.Worker.sid == worker_sid)
-                .values(date_status_changed=instant)
-            )
+        async with self.store.transaction() as unit:
+            await unit.update_where(Worker, {"date_status_changed": instant}, eq("sid", worker_sid))
+
+    async def advance(self, seconds: float) -> None:
+        """Move the dispatcher's fake clock on: the timers that fall due run, routing settles."""
+        clock = self.dispatcher.svc.clock
+        assert isinstance(clock, FakeClock)
+        clock.advance(seconds)
+        await self.settle()
 
 
-async def new_scene(client: httpx.AsyncClient, router: Router, store: Store) -> Scene:
+async def new_scene(client: httpx.AsyncClient, dispatcher: Dispatcher, store: Store) -> Scene:
     workspace = await create_workspace(client)
-    scene = Scene(client, router, store, workspace)
+    scene = Scene(client, dispatcher, store, workspace)
     scene.activities = await activity_sids(client, scene.url)
     return scene
 

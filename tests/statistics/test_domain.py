@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as s
 
-from switchboard.domain import statistics as st
-from switchboard.domain.errors import InvalidParameter
+from switchboard.distribution.domain import statistics as st
+from switchboard.kernel.errors import InvalidParameter
 
 durations = s.lists(s.integers(min_value=0, max_value=10**9), max_size=200)
 MINUTE = 60_000
@@ -35,7 +35,9 @@ def test_thresholds_are_sorted_distinct_whole_seconds() -> None:
     assert st.parse_thresholds("30, 5,,5,0") == (0, 5, 30)
 
 
-@pytest.mark.parametrize("text", ["5,x", "-1", "2.5", ",".join(str(n) for n in range(21))])
+@pytest.mark.parametrize(
+    "text", ["5,x", "-1", "2.5", ",".join(str(n) for n in range(21)), "\u00b9", "9" * 5000]
+)
 def test_bad_thresholds_are_rejected(text: str) -> None:
     with pytest.raises(InvalidParameter, match="SplitByWaitTime"):
         st.parse_thresholds(text)

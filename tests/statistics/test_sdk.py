@@ -6,23 +6,13 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
 
 import pytest
 from twilio.rest import Client
 
-from tests.integration.test_sdk_scenario import LocalHttpClient
+from switchboard.testing import twilio_client
 from tests.live import LiveServer, create_account, wait_for
-
-
-class _Body:
-    """The SDK posts `body.to_dict()` as JSON (a plain dict has no `to_dict`)."""
-
-    def __init__(self, **values: Any) -> None:
-        self.values = values
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.values
 
 
 @pytest.fixture
@@ -32,7 +22,7 @@ def client(tmp_path: Path) -> Iterator[Client]:
     server = LiveServer(url, tmp_path / "server.log")
     server.start()
     try:
-        yield Client(sid, token, http_client=LocalHttpClient(server.base_url))
+        yield twilio_client(server.base_url, sid, token)
     finally:
         server.stop()
 
@@ -73,7 +63,10 @@ def test_sdk_fetches_statistics(client: Client) -> None:
     assert isinstance(workers.start_time, datetime)
     assert {d["friendly_name"] for d in workers.activity_durations} >= {"Available", "Offline"}
 
-    bulk = space.task_queues.bulk_real_time_statistics.create(body=_Body(QueueSids=[queue.sid]))
+    body = SimpleNamespace(
+        to_dict=lambda: {"QueueSids": [queue.sid]}
+    )  # as docs/reference/statistics.md
+    bulk = space.task_queues.bulk_real_time_statistics.create(body=body)
     assert bulk.task_queue_response_count == 1
     assert bulk.task_queue_data[0]["total_tasks"] == 2
     [listed] = space.task_queues.statistics.list()

@@ -15,6 +15,8 @@ IDENTITY = {"account_sid", "workspace_sid", "url", "task_queue_sid", "workflow_s
 WAIT_KEYS = {"avg", "min", "max", "total", "p50", "p90", "p99"}
 # our addition to workspace and workflow cumulative statistics
 ROUTING = {"routing_success"}
+# Switchboard extensions: tasks handed back by a worker (see the compatibility reference)
+RETURNS = {"tasks_returned", "reservations_returned"}
 
 
 @pytest.fixture
@@ -40,10 +42,10 @@ async def _fetch(scene: Scene, path: str) -> dict[str, Any]:
 async def test_workspace_endpoints(scene: Scene, sids: dict[str, str]) -> None:
     both = await _fetch(scene, "Statistics")
     assert set(both) == spec_properties("workspace")
-    assert set(both["cumulative"]) == _nested("workspace_cumulative") | ROUTING
+    assert set(both["cumulative"]) == _nested("workspace_cumulative") | ROUTING | RETURNS
     assert set(both["realtime"]) == _nested("workspace_realtime")
     cumulative = await _fetch(scene, "CumulativeStatistics")
-    assert set(cumulative) == spec_properties("workspace_cumulative") | ROUTING
+    assert set(cumulative) == spec_properties("workspace_cumulative") | ROUTING | RETURNS
     assert set(cumulative["wait_duration_until_accepted"]) == WAIT_KEYS
     assert set(cumulative["routing_success"]) == {"preferred", "secondary", "last_resort"}
     realtime = await _fetch(scene, "RealTimeStatistics")
@@ -63,10 +65,10 @@ async def test_task_queue_endpoints(scene: Scene, sids: dict[str, str]) -> None:
     prefix = f"TaskQueues/{sids['queue']}"
     both = await _fetch(scene, f"{prefix}/Statistics")
     assert set(both) == spec_properties("queue")
-    assert set(both["cumulative"]) == _nested("queue_cumulative")
+    assert set(both["cumulative"]) == _nested("queue_cumulative") | RETURNS
     assert set(both["realtime"]) == _nested("queue_realtime")
     cumulative = await _fetch(scene, f"{prefix}/CumulativeStatistics")
-    assert set(cumulative) == spec_properties("queue_cumulative")
+    assert set(cumulative) == spec_properties("queue_cumulative") | RETURNS
     assert set(cumulative["wait_duration_in_queue_until_accepted"]) == WAIT_KEYS
     realtime = await _fetch(scene, f"{prefix}/RealTimeStatistics")
     assert set(realtime) == spec_properties("queue_realtime")
@@ -78,7 +80,7 @@ async def test_task_queue_list_and_bulk(scene: Scene, sids: dict[str, str]) -> N
     assert listing["meta"]["key"] == "task_queues_statistics"
     [item] = listing["task_queues_statistics"]
     assert set(item) == spec_properties("queues_list_item")
-    assert set(item["cumulative"]) == _nested("queue_cumulative")
+    assert set(item["cumulative"]) == _nested("queue_cumulative") | RETURNS
     assert set(item["realtime"]) == _nested("queue_realtime")
     bulk = ok(
         await scene.client.post(
@@ -103,10 +105,10 @@ async def test_workflow_endpoints(scene: Scene, sids: dict[str, str]) -> None:
     prefix = f"Workflows/{sids['workflow']}"
     both = await _fetch(scene, f"{prefix}/Statistics")
     assert set(both) == spec_properties("workflow")
-    assert set(both["cumulative"]) == _nested("workflow_cumulative") | ROUTING
+    assert set(both["cumulative"]) == _nested("workflow_cumulative") | ROUTING | RETURNS
     assert set(both["realtime"]) == _nested("workflow_realtime")
     cumulative = await _fetch(scene, f"{prefix}/CumulativeStatistics")
-    assert set(cumulative) == spec_properties("workflow_cumulative") | ROUTING
+    assert set(cumulative) == spec_properties("workflow_cumulative") | ROUTING | RETURNS
     realtime = await _fetch(scene, f"{prefix}/RealTimeStatistics")
     assert set(realtime) == spec_properties("workflow_realtime")
     assert realtime["workflow_sid"] == sids["workflow"]
@@ -115,10 +117,10 @@ async def test_workflow_endpoints(scene: Scene, sids: dict[str, str]) -> None:
 async def test_worker_endpoints(scene: Scene, sids: dict[str, str]) -> None:
     both = await _fetch(scene, "Workers/Statistics")
     assert set(both) == spec_properties("workers")
-    assert set(both["cumulative"]) == _nested("workers_cumulative")
+    assert set(both["cumulative"]) == _nested("workers_cumulative") | {"reservations_returned"}
     assert set(both["realtime"]) == _nested("workers_realtime")
     cumulative = await _fetch(scene, "Workers/CumulativeStatistics")
-    assert set(cumulative) == spec_properties("workers_cumulative")
+    assert set(cumulative) == spec_properties("workers_cumulative") | {"reservations_returned"}
     assert {frozenset(a) for a in cumulative["activity_durations"]} == {
         frozenset({"sid", "friendly_name", "avg", "min", "max", "total"})
     }
@@ -127,7 +129,7 @@ async def test_worker_endpoints(scene: Scene, sids: dict[str, str]) -> None:
     assert set(realtime) == spec_properties("workers_realtime")
     one = await _fetch(scene, f"Workers/{sids['worker']}/Statistics")
     assert set(one) == spec_properties("worker")
-    assert set(one["cumulative"]) == _nested("workers_cumulative")
+    assert set(one["cumulative"]) == _nested("workers_cumulative") | {"reservations_returned"}
     # the literal paths did not swallow the item routes
     assert (await scene.get(f"Workers/{sids['worker']}"))["friendly_name"] == "Alice"
     assert (await scene.get(f"TaskQueues/{sids['queue']}"))["friendly_name"] == "Support"

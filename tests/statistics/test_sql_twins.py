@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from switchboard.domain import sids
-from switchboard.domain import statistics as st
-from switchboard.store import tables as t
+from switchboard.distribution.domain import statistics as st
+from switchboard.distribution.domain.records import Event
+from switchboard.kernel import sids
 from tests.statistics.helpers import Scene, iso, now_ms
 
 THRESHOLDS = (0, 10, 30, 60)
@@ -37,14 +37,14 @@ class Fake:
     step: tuple[int, int]
 
 
-def _event(scene: Scene, fake: Fake, event_type: str, at: int) -> t.Event:
+def _event(scene: Scene, fake: Fake, event_type: str, at: int) -> Event:
     data = {
         "task_sid": fake.sid,
         "task_channel_sid": fake.channel,
         "filter_index": fake.step[0],
         "target_index": fake.step[1],
     }
-    return t.Event(
+    return Event(
         sid=sids.new_sid(sids.EVENT),
         account_sid=scene.workspace["account_sid"],
         workspace_sid=scene.sid,
@@ -82,14 +82,14 @@ def _history(rng: random.Random, queues: list[str], channels: list[str], base: i
 
 
 async def _store(scene: Scene, fakes: list[Fake]) -> None:
-    async with scene.store.transaction() as session:
+    async with scene.store.transaction() as unit:
         for fake in fakes:  # in order: creation, queue entry, then the end of the wait
-            session.add(_event(scene, fake, "task.created", fake.created))
-            session.add(_event(scene, fake, "task-queue.entered", fake.entered))
-            await session.flush()
+            unit.add(_event(scene, fake, "task.created", fake.created))
+            unit.add(_event(scene, fake, "task-queue.entered", fake.entered))
+            await unit.flush()
             ending = "reservation.accepted" if fake.accepted else "task.canceled"
-            session.add(_event(scene, fake, ending, fake.ended))
-            await session.flush()
+            unit.add(_event(scene, fake, ending, fake.ended))
+            await unit.flush()
 
 
 def _summary(values: list[int]) -> dict[str, int]:

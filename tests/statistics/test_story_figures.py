@@ -37,12 +37,14 @@ async def test_counts(story: Story) -> None:
         "tasks_deleted": 0,
         "tasks_moved": 0,
         "tasks_timed_out_in_workflow": 0,
+        "tasks_returned": 0,
         "reservations_created": 3,
         "reservations_accepted": 2,
         "reservations_rejected": 1,
         "reservations_timed_out": 0,
         "reservations_canceled": 0,
         "reservations_rescinded": 0,
+        "reservations_returned": 0,
     }
 
 

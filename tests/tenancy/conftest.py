@@ -1,18 +1,18 @@
-"""Tenancy tests: the whole app (middlewares, routes, services) in-process on a real SQLite file."""
+"""Tenancy tests: the whole app (middlewares, routes, services) in-process, on SQLite and
+PostgreSQL (the fair scheduler, usage counters and fraud rules read the store)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from switchboard.runtime import Runtime, build_runtime
-from switchboard.services import accounts
-from switchboard.store import tables as t
+from switchboard.settings import Settings
+from switchboard.tenancy.domain.records import Account
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,8 @@ def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 
 @pytest.fixture
-async def runtime(tmp_path: Path, env: pytest.MonkeyPatch) -> AsyncIterator[Runtime]:
-    built = build_runtime(f"sqlite+aiosqlite:///{tmp_path / 'tenancy.db'}")
+async def runtime(database_url: str, env: pytest.MonkeyPatch) -> AsyncIterator[Runtime]:
+    built = build_runtime(Settings(database_url=database_url))
     async with built.app.router.lifespan_context(built.app):
         yield built
 
@@ -54,7 +54,7 @@ def new_tenant(runtime: Runtime) -> NewTenant:
     """A top-level account, as the operator creates it (`switchboard accounts create`)."""
 
     async def make(name: str = "tenant") -> Tenant:
-        account, token = await accounts.create_account(runtime.services.store, name)
+        account, token = await runtime.core.accounts.create(name)
         return Tenant(account.sid, token)
 
     return make
@@ -71,15 +71,15 @@ async def make_subaccount(client: httpx.AsyncClient, parent: Tenant, name: str =
 
 async def set_account(runtime: Runtime, sid: str, **values: Any) -> None:
     """Operator-only fields (plan, preferences, dates) have no API: set them in the store."""
-    async with runtime.services.store.transaction() as session:
-        row = await session.get(t.Account, sid)
+    async with runtime.services.store.transaction() as unit:
+        row = await unit.get(Account, sid)
         assert row is not None
         for key, value in values.items():
             setattr(row, key, value)
 
 
-async def get_account(runtime: Runtime, sid: str) -> t.Account:
-    async with runtime.services.store.read() as session:
-        row = await session.get(t.Account, sid)
+async def get_account(runtime: Runtime, sid: str) -> Account:
+    async with runtime.services.store.read() as unit:
+        row = await unit.get(Account, sid)
     assert row is not None
     return row

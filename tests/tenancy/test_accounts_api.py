@@ -6,8 +6,8 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from switchboard.api.auth import CredentialCache
 from switchboard.runtime import Runtime
+from switchboard.wire.auth import CredentialCache
 from tests.tenancy.conftest import NewTenant, Tenant, make_subaccount, set_account
 
 ACCOUNTS = "/2010-04-01/Accounts"
@@ -123,7 +123,7 @@ async def test_children_of_a_suspended_parent_cannot_authenticate(
     parent = await new_tenant("Parent")
     child = await make_subaccount(client, parent)
     await set_account(runtime, parent.sid, status="suspended")
-    runtime.app.state.credentials = CredentialCache()  # drop the seconds of cached credentials
+    runtime.deps.get(CredentialCache).clear()  # drop the seconds of cached credentials
     assert (await client.get("/v1/Workspaces", auth=child.auth)).status_code == 401
     assert (await client.get("/v1/Workspaces", auth=parent.auth)).status_code == 401
 

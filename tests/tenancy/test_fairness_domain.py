@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from switchboard.domain.fairness import FairQueue, TokenBucket, weight_for
+from switchboard.tenancy.domain.fairness import FairQueue, TokenBucket, weight_for
 
 
 def drain(queue: FairQueue[int]) -> list[str]:

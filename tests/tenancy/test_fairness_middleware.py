@@ -13,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from switchboard.api.fairness import (
+from switchboard.settings import Settings
+from switchboard.tenancy.api.fairness import (
     FairnessMiddleware,
     FairnessSettings,
     FairScheduler,
@@ -186,14 +187,88 @@ async def test_health_checks_and_anonymous_requests(slow: SlowApp) -> None:
     assert identify(garbage) == ("anonymous", None)
 
 
-def test_settings_from_the_environment() -> None:
-    settings = FairnessSettings.from_env(
-        {
-            "SWITCHBOARD_FAIRNESS": "off",
-            "SWITCHBOARD_MAX_IN_FLIGHT": "8",
-            "SWITCHBOARD_PLAN_WEIGHTS": "free=1, gold=8",
-        }
-    )
+def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SWITCHBOARD_FAIRNESS", "off")
+    monkeypatch.setenv("SWITCHBOARD_MAX_IN_FLIGHT", "8")
+    monkeypatch.setenv("SWITCHBOARD_PLAN_WEIGHTS", "free=1, gold=8")
+    settings = Settings().fairness_settings()
     assert not settings.enabled and settings.max_in_flight == 8
     assert settings.plan_weights == {"free": 1.0, "gold": 8.0}
-    assert FairnessSettings.from_env({}).plan_weights["premium"] == 4.0
+    for name in ("SWITCHBOARD_FAIRNESS", "SWITCHBOARD_MAX_IN_FLIGHT", "SWITCHBOARD_PLAN_WEIGHTS"):
+        monkeypatch.delenv(name)
+    assert Settings().fairness_settings().plan_weights["premium"] == 4.0
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def slotted(clock: FakeClock, max_in_flight: int = 4) -> FairScheduler:
+    config = FairnessSettings(max_in_flight=max_in_flight, max_wait_seconds=5.0)
+    return FairScheduler(config, FixedStandings({}), clock)  # type: ignore[arg-type]
+
+
+async def test_beside_a_busy_account_a_quiet_one_finds_a_free_slot_on_arrival(
+    slow: SlowApp,
+) -> None:
+    """The noisy tenant holds a quarter of the slots while the quiet one is active, so the
+    quiet request runs at once beside one noisy request instead of queueing behind four."""
+    fair = slotted(FakeClock())
+    async with client_for(slow.asgi(fair)) as client:
+        earlier = asyncio.create_task(client.get("/work", auth=("quiet", "y")))
+        await settle()
+        slow.gate.release()
+        await earlier
+        noisy = [asyncio.create_task(client.get("/work", auth=("noisy", "x"))) for _ in range(8)]
+        await settle()
+        assert fair.running == {"noisy:" + identify_digest("x"): 1}
+        quiet = asyncio.create_task(client.get("/work", auth=("quiet", "y")))
+        await settle()
+        assert slow.served.count("quiet") == 2  # admitted without waiting for a noisy one
+        assert fair.in_flight == 2
+        for _ in range(9):
+            slow.gate.release()
+            await settle()
+        responses = await asyncio.gather(*noisy, quiet)
+    assert all(r.status_code == 200 for r in responses)
+    assert fair.in_flight == 0 and not fair.running
+
+
+async def test_an_account_alone_uses_every_slot(slow: SlowApp) -> None:
+    clock = FakeClock()
+    fair = slotted(clock)
+    async with client_for(slow.asgi(fair)) as client:
+        quiet = asyncio.create_task(client.get("/work", auth=("quiet", "y")))
+        await settle()
+        slow.gate.release()
+        await quiet
+        clock.now += 1.5  # the quiet account has been silent for longer than the window
+        noisy = [asyncio.create_task(client.get("/work", auth=("noisy", "x"))) for _ in range(6)]
+        await settle()
+        assert fair.in_flight == 4
+        for _ in range(6):
+            slow.gate.release()
+            await settle()
+        await asyncio.gather(*noisy)
+    assert fair.in_flight == 0
+
+
+def test_account_slots_default_to_a_quarter() -> None:
+    from switchboard.tenancy.domain.fairness import account_slots
+
+    assert [account_slots(n) for n in (1, 4, 8, 16)] == [1, 1, 2, 4]
+    assert account_slots(8, 3) == 3 and account_slots(2, 5) == 2
+
+
+def test_per_account_slots_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SWITCHBOARD_MAX_IN_FLIGHT", "8")
+    monkeypatch.setenv("SWITCHBOARD_MAX_IN_FLIGHT_PER_ACCOUNT", "3")
+    settings = Settings().fairness_settings()
+    assert settings.max_in_flight_per_account == 3
+    assert FairScheduler(settings, FixedStandings({})).slots == 3  # type: ignore[arg-type]
+    monkeypatch.delenv("SWITCHBOARD_MAX_IN_FLIGHT_PER_ACCOUNT")
+    assert FairScheduler(Settings().fairness_settings(), FixedStandings({})).slots == 2  # type: ignore[arg-type]

@@ -13,8 +13,10 @@ import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
+from switchboard.kernel.clock import FakeClock
 from switchboard.runtime import Runtime
-from switchboard.services import fraud
+from switchboard.tenancy import fraud
+from switchboard.wire.auth import CredentialCache
 from tests.tenancy.conftest import NewTenant, Tenant, get_account, make_subaccount
 
 ACCOUNTS = "/2010-04-01/Accounts"
@@ -54,8 +56,8 @@ def receiver() -> Iterator[Receiver]:
 
 async def evaluate(runtime: Runtime) -> list[fraud.Outcome]:
     """What the background monitor and `switchboard fraud evaluate` do, after a usage flush."""
-    await runtime.app.state.usage_meter.flush()
-    outcomes: list[fraud.Outcome] = await runtime.app.state.fraud_monitor.evaluate()
+    await runtime.meter.flush()
+    outcomes: list[fraud.Outcome] = await runtime.fraud.evaluate()
     return outcomes
 
 
@@ -125,7 +127,7 @@ async def test_suspension_locks_the_child_out_until_the_operator_clears_it(
     await add_rule(client, parent, Category="taskrouter.workspaces", Count="0", Score="100")
     await calls(client, child, 1)
     await evaluate(runtime)
-    runtime.app.state.credentials = type(runtime.app.state.credentials)()
+    runtime.deps.get(CredentialCache).clear()
     assert (await client.get("/v1/Workspaces", auth=child.auth)).status_code == 401
     [event] = await events(client, parent)
     assert event["event_type"] == "account.fraud.suspended"
@@ -199,6 +201,8 @@ async def test_fraud_rules_api(client: httpx.AsyncClient, new_tenant: NewTenant)
     assert one.json()["count"] == 5
     assert (await add_rule(client, parent, Window="2d")).status_code == 400
     assert (await add_rule(client, parent, YoungerThanDays="0")).status_code == 400
+    # past a century (and PostgreSQL's 32-bit column) is refused, not a 500
+    assert (await add_rule(client, parent, YoungerThanDays="6469693230")).status_code == 400
     for intruder in (stranger, child):
         response = await client.get(f"/v1/FraudRules/{created['sid']}", auth=intruder.auth)
         assert response.status_code == 404
@@ -212,15 +216,23 @@ async def test_fraud_rules_api(client: httpx.AsyncClient, new_tenant: NewTenant)
 async def test_the_background_monitor_evaluates_periodically(
     new_tenant: NewTenant, runtime: Runtime
 ) -> None:
-    monitor = fraud.FraudMonitor(runtime.services.store, fraud.FraudSettings(interval_seconds=0.05))
+    clock = FakeClock()
+    settings = fraud.FraudSettings(interval_seconds=60)
+    monitor = fraud.FraudMonitor(runtime.services.store, runtime.core.accounts, settings, clock)
     tenant = await new_tenant("Watched")
     await fraud.add_rule(runtime.services.store, fraud.RuleFields("all", "usage", ">=", 0, 55))
     await monitor.start()
     try:
-        for _ in range(100):
+        while not clock.pending():  # the monitor is asleep on the clock
+            await asyncio.sleep(0)
+        clock.advance(59)
+        await asyncio.sleep(0.05)  # the monitor had every chance to run: it must not have
+        assert (await get_account(runtime, tenant.sid)).fraud_stage == "none"
+        clock.advance(1)  # the interval is up: one evaluation runs
+        for _ in range(200):
             if (await get_account(runtime, tenant.sid)).fraud_stage == "flagged":
                 break
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.01)
     finally:
         await monitor.stop()
     assert (await get_account(runtime, tenant.sid)).fraud_stage == "flagged"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from switchboard.domain.fraud import (
+from switchboard.tenancy.domain.fraud import (
     ANY_CATEGORY,
     COMPARISONS,
     DAY_MS,

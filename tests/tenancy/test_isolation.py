@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -19,12 +20,45 @@ import pytest
 from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 from starlette.routing import WebSocketRoute
 
+from switchboard.kernel import sids as sid_kinds
+from switchboard.outbound.records import CallbackDelivery
 from switchboard.runtime import Runtime
+from tests.conversations.support import STREAM, chat_token
 from tests.tenancy.conftest import NewTenant, Tenant, make_subaccount
 
 PARAM = re.compile(r"\{(\w+)(?::(\w+))?\}")
-# routes that take no credentials and serve no tenant's data
-PUBLIC = {"/health", "/metrics"}
+# routes that take no credentials and serve no tenant's data (the page snippet's lease
+# routes are keyed by a pool's public key, which pages publish by design)
+PUBLIC = {
+    "/health",
+    "/metrics",
+    "/attribution/public/swap.js",
+    "/attribution/public/{key}/Leases",
+    "/attribution/public/{key}/Leases/{sid}/Heartbeat",
+}
+# carriers' webhooks and the chat widget's visitor routes authenticate with a carrier's
+# signature or a widget id, not an account's credentials (tests/channels cover them)
+CARRIER = {
+    "/v1/Channels/Sms/Inbound",
+    "/v1/Channels/Sms/Status",
+    "/v1/Channels/Voice/Inbound",
+    "/v1/Channels/Voice/Status",
+    "/v1/Channels/Voice/Hold/{sid:xa}",
+    "/v1/Channels/Chat/{widget}/Visitors",
+    "/v1/Channels/Chat/widget.js",
+    "/v1/Channels/Chat/Stream",
+}
+# the pages (switchboard.web) sign people in with a session cookie, not the account's
+# credentials: tests/web sweeps them with another account's user
+PAGES = "switchboard.web"
+
+
+def _page(route: object) -> bool:
+    endpoint = getattr(route, "endpoint", None)
+    return getattr(endpoint, "__module__", "").startswith(PAGES)
+
+
+READY = {"type": "websocket.send", "text": '{"type":"ready","identity":"alice"}'}
 
 
 @dataclass
@@ -51,6 +85,28 @@ async def _first(client: httpx.AsyncClient, a: Tenant, path: str, key: str) -> s
     return str(response.json()[key][0]["sid"])
 
 
+async def _delivery(runtime: Runtime, a: Tenant, ws: str) -> str:
+    """A delivery record of A's workspace (written directly: no callback URL is called)."""
+    now = runtime.services.clock.now_ms()
+    row = CallbackDelivery(
+        sid=sid_kinds.new_sid("CB"),
+        account_sid=a.sid,
+        workspace_sid=ws,
+        kind="event",
+        event_sid=sid_kinds.new_sid("EV"),
+        event_type="task.created",
+        url="https://example.com/hook",
+        payload="{}",
+        status="failed",
+        next_attempt_at=now,
+        date_created=now,
+        date_updated=now,
+    )
+    async with runtime.services.store.transaction() as unit:
+        unit.add(row)
+    return row.sid
+
+
 async def build_world(client: httpx.AsyncClient, runtime: Runtime, a: Tenant) -> World:
     ws = await _post(client, a, "/v1/Workspaces", FriendlyName="A's center")
     base = f"/v1/Workspaces/{ws}"
@@ -62,9 +118,10 @@ async def build_world(client: httpx.AsyncClient, runtime: Runtime, a: Tenant) ->
     )
     worker = await _post(client, a, f"{base}/Workers", FriendlyName="Alice", ActivitySid=ready)
     task = await _post(client, a, f"{base}/Tasks", WorkflowSid=workflow, Attributes="{}")
-    await runtime.router.wait_idle()
+    await runtime.dispatcher.wait_idle()
     rule = await _post(client, a, "/v1/FraudRules", Score="1", Count="1")
     child = await make_subaccount(client, a)
+    attribution = await _attribution_world(client, a, ws, queue)
     sids = {
         "ws": ws,
         "wa": ready,
@@ -78,8 +135,95 @@ async def build_world(client: httpx.AsyncClient, runtime: Runtime, a: Tenant) ->
         "Channels": await _first(client, a, f"{base}/Workers/{worker}/Channels", "channels"),
         "FraudRules": rule,
         "Accounts": a.sid,
+        **attribution,
+        "CallbackDeliveries": await _delivery(runtime, a, ws),
+        **await conversation_sids(client, a),
+        **await routing_sids(client, a, ws, workflow),
+        "xa": await _post(
+            client, a, "/v1/Channels/Addresses", Channel="sms", Address="+15550100999"
+        ),
+        "xk": await _post(
+            client,
+            a,
+            "/v1/Channels/Credentials",
+            Organization="acme",
+            ProviderAccountSid="AC" + "9" * 32,
+            AuthToken="organization-token",
+        ),
     }
     return World(a, child, sids)
+
+
+async def _attribution_world(
+    client: httpx.AsyncClient, a: Tenant, ws: str, queue: str
+) -> dict[str, str]:
+    """A pool with a leased number, a contact at it, and a pacing rule."""
+    prefix = "/attribution/v1"
+    form = {"Fallback": "+15550000000", "ContactPoint": "+15551000001"}
+    pool = await _post(client, a, f"{prefix}/Pools", **form)
+    lease = await _post(client, a, f"{prefix}/Pools/{pool}/Leases", visitor="v1")
+    contact = await _post(client, a, f"{prefix}/Contacts", ContactPoint="+15551000001")
+    rule = await _post(client, a, f"{prefix}/PacingRules", WorkspaceSid=ws, TaskQueueSid=queue)
+    return {"Pools": pool, "Leases": lease, "Contacts": contact, "PacingRules": rule}
+
+
+async def routing_sids(
+    client: httpx.AsyncClient, a: Tenant, workspace: str, workflow: str
+) -> dict[str, str]:
+    """An organization's routing profile and one routed request (issue 19)."""
+    org = "org" + a.sid[2:14].lower()  # its own name: a common word may appear anywhere
+    profile = {"WorkspaceSid": workspace, "WorkflowSid": workflow, "ProxyAddress": f"web:{org}"}
+    answer = await client.post(f"/v1/Organizations/{org}/RoutingProfile", data=profile, auth=a.auth)
+    assert answer.status_code == 200, answer.text
+    inbound = {"From": "web:customer", "Body": "hello"}
+    request = await client.post(f"/v1/Organizations/{org}/Inbound", data=inbound, auth=a.auth)
+    assert request.status_code == 200, request.text
+    return {"Organizations": org, "xq": request.json()["sid"]}
+
+
+async def conversation_sids(client: httpx.AsyncClient, a: Tenant) -> dict[str, str]:
+    """One of every conversations resource, a receipt and an invitation included."""
+    ch = await _post(client, a, "/v1/Conversations", FriendlyName="A's conversation")
+    base = f"/v1/Conversations/{ch}"
+    sms = {"MessagingBinding.Address": "+15550001", "MessagingBinding.ProxyAddress": "+15559999"}
+    await _post(client, a, f"{base}/Participants", **sms)
+    member = await _post(client, a, f"{base}/Participants", Identity="alice")
+    await _post(client, a, f"{base}/Messages", Author="alice", Body="secret")
+    photo = {"Media": ("p.png", b"\x89PNG", "image/png")}
+    note = await client.post(f"{base}/Notes", data={"Body": "n"}, files=photo, auth=a.auth)
+    assert note.status_code == 201, note.text
+    message, media = note.json()["sid"], note.json()["media"][0]["sid"]
+    receipts = f"{base}/Messages/{message}/Receipts"
+    hook = await _post(
+        client,
+        a,
+        f"{base}/Webhooks",
+        Target="webhook",
+        **{"Configuration.Url": "https://example.com/h"},
+    )
+    role = await _post(
+        client, a, "/v1/Roles", FriendlyName="r", Type="conversation", Permission="sendMessage"
+    )
+    relationship = await _post(
+        client, a, "/v1/Relationships", Organization="acme", OutsideParty="+1555"
+    )
+    sequence = await _post(client, a, f"/v1/Relationships/{relationship}/Sequences", Subject="case")
+    return {
+        "Conversations": ch,
+        "Participants": member,
+        "Messages": message,
+        "dy": await _first(client, a, receipts, "delivery_receipts"),
+        "wh": hook,
+        "Users": await _post(client, a, "/v1/Users", Identity="alice"),
+        "rl": role,
+        "xc": relationship,
+        "xs": sequence,
+        "xi": await _post(client, a, f"{base}/Invitations", Identity="bob"),
+        "me": media,
+        "ig": await _post(
+            client, a, "/v1/Configuration/Addresses", Type="sms", Address="+15550100"
+        ),
+    }
 
 
 def fill(path: str, world: World) -> str:
@@ -109,6 +253,13 @@ def valid_form(world: World) -> dict[str, str]:
         "WorkflowSid": world.sids["ww"],
         "Configuration": json.dumps(routing),
         "TargetWorkers": "1==1",
+        "WorkspaceSid": world.sids["ws"],
+        "ProxyAddress": "web:x",
+        "From": "web:x",
+        "Body": "x",
+        "Rating": "5",
+        "To": "supervisor",
+        "Reason": "x",
     }
 
 
@@ -118,6 +269,7 @@ def swept_routes(runtime: Runtime) -> list[tuple[str, str]]:
         (method, str(context.path))
         for context in iter_route_contexts(runtime.app.routes)
         if isinstance(context.original_route, APIRoute) and context.path not in PUBLIC
+        if not _page(context.original_route) and context.path not in CARRIER
         for method in sorted(context.original_route.methods or ())
     ]
     # deletes last, so a wrongly allowed delete cannot hide a later leak
@@ -153,7 +305,7 @@ async def test_every_route_answers_404_to_another_tenant(
             wrong.append(f"{where}: {response.status_code} {response.text[:200]}")
         swept += 1
     assert not wrong, "\n".join(wrong)
-    assert swept >= 40  # the whole TaskRouter surface plus the tenancy routes
+    assert swept >= 80  # the whole TaskRouter and Conversations surface plus tenancy
 
 
 async def test_the_owner_reaches_every_swept_path(
@@ -191,12 +343,14 @@ async def test_public_routes_show_no_tenant_data(
 # --- websockets: B's valid token never opens A's channel ----------------------------------
 
 
-async def websocket_attempt(runtime: Runtime, path: str, token: str) -> list[dict[str, Any]]:
+async def websocket_attempt(
+    runtime: Runtime, path: str, token: str
+) -> list[MutableMapping[str, Any]]:
     """Open a websocket on the ASGI app in-process; what the server sent until it closed (or
     until it had been quiet for a moment, which means the channel stayed open)."""
     inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     await inbox.put({"type": "websocket.connect"})
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
     scope = {
         "type": "websocket",
         "asgi": {"version": "3.0"},
@@ -212,7 +366,7 @@ async def websocket_attempt(runtime: Runtime, path: str, token: str) -> list[dic
         "state": {},
     }
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     app = asyncio.create_task(runtime.app(scope, inbox.get, send))
@@ -236,6 +390,8 @@ def websocket_routes(runtime: Runtime) -> list[str]:
         str(context.path)
         for context in iter_route_contexts(runtime.app.routes)
         if isinstance(context.original_route, APIWebSocketRoute | WebSocketRoute)
+        and not _page(context.original_route)
+        and str(context.path) not in CARRIER
     ]
 
 
@@ -246,17 +402,32 @@ async def test_no_websocket_opens_for_another_tenants_token(
     b = await new_tenant("B")
     b_ws = await _post(client, b, "/v1/Workspaces", FriendlyName="B's center")
     b_worker = await _post(client, b, f"/v1/Workspaces/{b_ws}/Workers", FriendlyName="Bo")
-    b_token = await _worker_token(client, b, b_ws, b_worker)
-    a_token = await _worker_token(client, world.a, world.sids["ws"], world.sids["wk"])
+    worker_tokens = (
+        await _worker_token(client, b, b_ws, b_worker),
+        await _worker_token(client, world.a, world.sids["ws"], world.sids["wk"]),
+    )
+    # the conversations stream opens with a chat access token (one per tenant, same identity)
+    chat_tokens = (
+        chat_token(b.sid, b.token, "alice"),
+        chat_token(world.a.sid, world.a.token, "alice"),
+    )
     routes = websocket_routes(runtime)
     assert routes, "the worker channel should be swept"
     for template in routes:
+        b_token, a_token = chat_tokens if template == STREAM else worker_tokens
         fills = {"account_sid": world.a.sid, "worker_sid": world.sids["wk"]}
         names = {match.group(1) for match in PARAM.finditer(template)}
         assert names <= set(fills), f"cannot fill {template}: extend the websocket sweep"
-        attacks = [(fills, b_token), ({**fills, "account_sid": b.sid}, b_token)]
+        if not names:  # the token alone says whose socket it is (the JavaScript SDK's)
+            sent = await websocket_attempt(runtime, template, b_token)
+            leaked = {sid for sid in world.everything() if sid in json.dumps(sent)}
+            assert not leaked, (template, leaked)
+        attacks = [(fills, b_token), ({**fills, "account_sid": b.sid}, b_token)] if names else []
         for values, token in attacks:
             sent = await websocket_attempt(runtime, template.format(**values), token)
+            if template == STREAM:  # B's own stream opens, and carries nothing of A's
+                assert [m for m in sent if m["type"] == "websocket.send"] == [READY], sent
+                continue
             closes = [m for m in sent if m["type"] == "websocket.close"]
             assert closes and closes[0]["code"] == 4401, (template, values, sent)
             assert not [m for m in sent if m["type"] == "websocket.send"], sent

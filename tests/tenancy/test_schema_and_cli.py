@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,9 +12,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, update
 from twilio.request_validator import RequestValidator
 
-from switchboard.store import tables as t
-from switchboard.store.database import Store
-from switchboard.store.migrate import alembic_config, upgrade
+from switchboard.database import METADATA, SCHEMA, alembic_config, upgrade
+from switchboard.store.sql import SqlStore
+from switchboard.tenancy.tables import accounts
+from switchboard.testing import processes
 from tests.live import create_account, run_cli
 from tests.tenancy.test_fraud import Receiver, receiver  # noqa: F401 - the fixture
 
@@ -23,7 +23,7 @@ MINE = {"usage_counters", "fraud_rules", "account_events"}
 
 
 def _migrate(path: Path, revision: str = "head") -> None:
-    store = Store(f"sqlite+aiosqlite:///{path}")
+    store = SqlStore(f"sqlite+aiosqlite:///{path}", SCHEMA)
 
     async def run() -> None:
         await upgrade(store, revision)
@@ -43,7 +43,7 @@ def _diff(path: Path) -> list[object]:
     engine = create_engine(f"sqlite:///{path}")
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        diffs = compare_metadata(context, t.Base.metadata)
+        diffs = compare_metadata(context, METADATA)
     engine.dispose()
     return [d for d in diffs if any(name in repr(d) for name in MINE)]
 
@@ -110,18 +110,16 @@ def test_cli_errors_exit_non_zero(tmp_path: Path) -> None:
     unknown = ("fraud", "rules", "remove", "FR" + "0" * 32)
     malformed = ("fraud", "rules", "add", "x", "--score", "1", "--count", "1", "--window", "2d")
     for args in (unknown, malformed):
-        result = subprocess.run(
-            [sys.executable, "-m", "switchboard", *args, "--database-url", db],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
+        result = processes.run(
+            [sys.executable, "-m", "switchboard", *args, "--database-url", db], timeout=120
         )
-        assert result.returncode == 1 and result.stderr.startswith("error:"), result.stderr
+        last = result.stderr.splitlines()[-1]
+        assert result.returncode == 1 and last.startswith("error:"), result.stderr
+        assert "Traceback" not in result.stderr
 
 
 def _set_callback(path: Path, sid: str, url: str) -> None:
     engine = create_engine(f"sqlite:///{path}")
     with engine.begin() as connection:
-        connection.execute(update(t.Account).where(t.Account.sid == sid).values(callback_url=url))
+        connection.execute(update(accounts).where(accounts.c.sid == sid).values(callback_url=url))
     engine.dispose()

@@ -5,29 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from switchboard.testing import twilio_client
 from tests.live import LiveServer, create_account
-
-
-class LocalHttpClient(TwilioHttpClient):  # type: ignore[misc]
-    """Sends the SDK's requests for any *.twilio.com host to our server instead."""
-
-    def __init__(self, base: str) -> None:
-        super().__init__()
-        self.base = urlsplit(base)
-
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        parts = urlsplit(url)
-        if parts.netloc.endswith("twilio.com"):
-            url = urlunsplit((self.base.scheme, self.base.netloc, parts.path, parts.query, ""))
-        return super().request(method, url, *args, **kwargs)
 
 
 @pytest.fixture
@@ -43,7 +27,7 @@ def server(tmp_path: Path) -> Iterator[tuple[LiveServer, str, str]]:
 
 
 def client(server: LiveServer, sid: str, token: str) -> Client:
-    return Client(sid, token, http_client=LocalHttpClient(server.base_url))
+    return twilio_client(server.base_url, sid, token)
 
 
 def test_sdk_manages_sub_accounts(server: tuple[LiveServer, str, str]) -> None:

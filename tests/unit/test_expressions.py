@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from switchboard.domain.expressions import (
+from switchboard.distribution.domain.expressions import (
     Expression,
     ExpressionError,
     compile_expression,
@@ -183,11 +183,18 @@ def test_ordering_needs_matching_types() -> None:
     assert holds("x >= 1.5", {"x": 2})
 
 
-def test_contains_substring_and_list_element() -> None:
+def test_contains_is_a_substring_test_of_strings() -> None:
     assert holds("email CONTAINS '@example'", {"email": "a@example.com"})
     assert not holds("email CONTAINS 'EXAMPLE'", {"email": "a@example.com"})
-    assert holds("tags CONTAINS 'vip'", {"tags": ["new", "vip"]})
     assert not holds("count CONTAINS 1", {"count": 1})
+
+
+def test_contains_on_an_array_is_false_as_twilio_documents() -> None:
+    """Twilio lists CONTAINS among the scalar operators, which are false on arrays;
+    HAS is the array operator (issue 12, item 8)."""
+    assert not holds("tags CONTAINS 'vip'", {"tags": ["new", "vip"]})
+    assert not holds("tags NOT CONTAINS 'x'", {"tags": ["new", "vip"]})
+    assert holds("tags HAS 'vip'", {"tags": ["new", "vip"]})
 
 
 def test_has_with_scalar_and_list() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from switchboard.domain.expressions import ExpressionError, compile_expression
+from switchboard.distribution.domain.expressions import ExpressionError, compile_expression
 
 Node = tuple[Any, ...]
 
@@ -159,9 +159,8 @@ def has(a: Any, b: Any) -> bool:
 
 
 def contains(a: Any, b: Any) -> bool:
-    if family(a) == "str":
-        return family(b) == "str" and b in a
-    return family(a) == "list" and b is not None and element_of(b, a)
+    """Twilio's scalar CONTAINS: a substring test of two strings, false on arrays."""
+    return family(a) == "str" and family(b) == "str" and b in a
 
 
 ORDER: dict[str, Callable[[Any, Any], bool]] = {
@@ -171,9 +170,7 @@ ORDER: dict[str, Callable[[Any, Any], bool]] = {
     ">=": operator.ge,
 }
 APPLIES: dict[str, Callable[[Any, Any], bool]] = {
-    "CONTAINS": lambda a, b: (
-        (family(a), family(b)) == ("str", "str") or (family(a) == "list" and b is not None)
-    ),
+    "CONTAINS": lambda a, b: (family(a), family(b)) == ("str", "str"),
     "HAS": lambda a, b: family(a) == "list" and b is not None,
     "IN": lambda a, b: family(b) == "list" and a is not None,
 }

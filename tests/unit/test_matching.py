@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from switchboard.domain.expressions import compile_expression
-from switchboard.domain.matching import (
+from switchboard.distribution.domain.expressions import compile_expression
+from switchboard.distribution.domain.matching import (
     ChannelState,
     QueueState,
     Snapshot,
@@ -19,7 +19,7 @@ from switchboard.domain.matching import (
     WorkerState,
     plan_reservations,
 )
-from switchboard.domain.workflow import OrderBy
+from switchboard.distribution.domain.workflow import OrderBy
 
 Q1, Q2 = "WQ1", "WQ2"
 VOICE, CHAT = "voice", "chat"

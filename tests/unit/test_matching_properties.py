@@ -24,8 +24,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from switchboard.domain.expressions import compile_expression
-from switchboard.domain.matching import (
+from switchboard.distribution.domain.expressions import compile_expression
+from switchboard.distribution.domain.matching import (
     ChannelState,
     Match,
     QueueState,
@@ -34,7 +34,7 @@ from switchboard.domain.matching import (
     WorkerState,
     plan_reservations,
 )
-from switchboard.domain.workflow import OrderBy
+from switchboard.distribution.domain.workflow import OrderBy
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -548,5 +548,5 @@ def test_the_plan_does_not_depend_on_the_order_of_workers_queues_or_tasks(
     workers, tasks = list(snapshot.workers), list(snapshot.tasks)
     rnd.shuffle(workers)
     rnd.shuffle(tasks)
-    queues = dict(reversed(snapshot.queues.items()))
+    queues = dict(reversed(list(snapshot.queues.items())))
     assert plan_reservations(Snapshot(tuple(workers), queues, tuple(tasks))) == matches

@@ -1,0 +1,187 @@
+"""From committed events to delivery rows: the outbox reader.
+
+The `events` table is the outbox. Each workspace has a cursor (the last event
+sequence number turned into deliveries); reading events past it, writing their
+deliveries and moving the cursor happen in one transaction, so every event is
+considered exactly once, also across crashes and between processes.
+
+The bus only rings the outbox's bell: bus subscribers run after the publishing
+transaction committed (and released the workspace lock), but inside the request
+that made the change, so a subscriber must be quick and never touch the store;
+the outbox reads events in its own loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from switchboard.distribution.callbacks.forms import assignment_form, event_form
+from switchboard.distribution.domain.records import CallbackCursor, Event, Workflow, Workspace
+from switchboard.distribution.work.context import Services
+from switchboard.kernel import sids
+from switchboard.kernel.criteria import asc, eq, gt, largest
+from switchboard.kernel.ports import Unit
+from switchboard.outbound.records import CallbackDelivery
+
+log = logging.getLogger(__name__)
+DELIVERY_PREFIX = "CB"
+BATCH = 500
+
+
+def wanted(workspace: Workspace, event_type: str) -> bool:
+    """`EventsFilter` is a comma list of event types; empty means every event."""
+    if not workspace.event_callback_url:
+        return False
+    raw = workspace.events_filter or ""
+    types = {part.strip() for part in raw.split(",") if part.strip()}
+    return not types or event_type in types
+
+
+def new_delivery(
+    event: Event,
+    now: int,
+    kind: str,
+    url: str,
+    form: dict[str, str],
+    fallback: str | None = None,
+) -> CallbackDelivery:
+    return CallbackDelivery(
+        sid=sids.new_sid(DELIVERY_PREFIX),
+        account_sid=event.account_sid,
+        workspace_sid=event.workspace_sid,
+        kind=kind,
+        event_sid=event.sid,
+        event_type=event.event_type,
+        reservation_sid=event.reservation_sid,
+        url=url,
+        fallback_url=fallback,
+        payload=json.dumps(form, separators=(",", ":")),
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        attempt_log="[]",
+        date_created=now,
+        date_updated=now,
+    )
+
+
+async def _assignment(unit: Unit, now: int, event: Event) -> CallbackDelivery | None:
+    if event.event_type != "reservation.created" or event.workflow_sid is None:
+        return None
+    workflow = await unit.get(Workflow, event.workflow_sid)
+    if workflow is None or not workflow.assignment_callback_url:
+        return None
+    return new_delivery(
+        event,
+        now,
+        "assignment",
+        workflow.assignment_callback_url,
+        assignment_form(event),
+        workflow.fallback_assignment_callback_url,
+    )
+
+
+async def deliveries_for(
+    unit: Unit, now: int, workspace: Workspace | None, event: Event
+) -> list[CallbackDelivery]:
+    """The deliveries one event calls for, with the workspace's settings of now."""
+    rows: list[CallbackDelivery] = []
+    assignment = await _assignment(unit, now, event)
+    if assignment is not None:
+        rows.append(assignment)
+    if workspace is not None and wanted(workspace, event.event_type):
+        form = event_form(event, workspace.friendly_name)
+        rows.append(new_delivery(event, now, "event", workspace.event_callback_url or "", form))
+    return rows
+
+
+async def _cursor(unit: Unit, workspace_sid: str) -> CallbackCursor:
+    cursor = await unit.get(CallbackCursor, workspace_sid)
+    if cursor is None:
+        cursor = CallbackCursor(workspace_sid=workspace_sid, last_seq=0)
+        unit.add(cursor)
+    return cursor
+
+
+async def scan(svc: Services, workspace_sid: str) -> int:
+    """Turn the workspace's new events into deliveries; returns how many were created."""
+    created, more = 0, True
+    while more:
+        async with svc.store.transaction(workspace_sid) as unit:
+            cursor = await _cursor(unit, workspace_sid)
+            events = await unit.select(
+                Event,
+                eq("workspace_sid", workspace_sid),
+                gt("seq", cursor.last_seq),
+                order=[asc("seq")],
+                limit=BATCH,
+            )
+            workspace = await unit.get(Workspace, workspace_sid)
+            for event in events:
+                rows = await deliveries_for(unit, svc.now(), workspace, event)
+                for row in rows:
+                    unit.add(row)
+                created += len(rows)
+            if events:
+                cursor.last_seq = events[-1].seq or cursor.last_seq
+            more = len(events) == BATCH
+    return created
+
+
+async def behind(svc: Services) -> list[str]:
+    """Workspaces with events past their cursor (what a restart must catch up on)."""
+    async with svc.store.read() as unit:
+        newest = await unit.aggregate(Event, ("workspace_sid",), seq=largest("seq"))
+        cursors = {c.workspace_sid: c.last_seq for c in await unit.select(CallbackCursor)}
+    return [
+        row["workspace_sid"]
+        for row in newest
+        if row["seq"] is not None and cursors.get(row["workspace_sid"], 0) < row["seq"]
+    ]
+
+
+class Outbox:
+    """Background reader: scans workspaces the bus reported, then wakes the sender."""
+
+    def __init__(self, svc: Services, wake_sender: Callable[[], None]) -> None:
+        self.svc = svc
+        self._wake_sender = wake_sender
+        self._dirty: set[str] = set()
+        self._bell = asyncio.Event()
+
+    def notify(self, event: dict[str, Any]) -> None:
+        """Bus subscriber: remember the workspace, never block (the publisher waits on us)."""
+        workspace_sid = event.get("workspace_sid")
+        if isinstance(workspace_sid, str):
+            self._dirty.add(workspace_sid)
+            self._bell.set()
+
+    async def catch_up(self) -> None:
+        """At start-up: every workspace whose events were not all considered."""
+        for workspace_sid in await behind(self.svc):
+            self._dirty.add(workspace_sid)
+        self._bell.set()
+
+    async def run(self) -> None:
+        while True:
+            await self._bell.wait()
+            self._bell.clear()
+            await self.drain()
+
+    async def drain(self) -> None:
+        """Scan every reported workspace; a failure keeps it reported for the next round."""
+        while self._dirty:
+            workspace_sid = self._dirty.pop()
+            try:
+                created = await scan(self.svc, workspace_sid)
+            except Exception:
+                log.exception("reading the outbox of %s failed; retrying", workspace_sid)
+                self._dirty.add(workspace_sid)
+                await asyncio.sleep(1.0)
+                continue
+            if created:
+                self._wake_sender()

@@ -1,0 +1,637 @@
+"""The routing owner's picture of one workspace, kept in memory between passes.
+
+Loaded once when this process starts routing the workspace, then brought up to date
+at the start of every pass from what was committed since (only those records are read
+back), and by the pass itself as it reserves. Waiting tasks sit in per-queue order
+(priority, then age), workers in per-queue member sets, timers in a heap: a pass
+costs what changed, not the size of the backlog. The store stays the truth: on any
+doubt (a change it cannot read back precisely, a configuration change) the picture is
+rebuilt from the store, and a property test checks that the picture kept up to date
+equals one rebuilt from scratch.
+"""
+
+from __future__ import annotations
+
+import heapq
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sortedcontainers import SortedList
+
+from switchboard.distribution.domain import matching as m
+from switchboard.distribution.domain import workflow as wf
+from switchboard.distribution.domain.expressions import compile_stored
+from switchboard.distribution.domain.lifecycle import LIVE_RESERVATION_STATUSES
+from switchboard.distribution.domain.records import (
+    Activity,
+    Event,
+    Reservation,
+    Task,
+    TaskChannel,
+    TaskDocument,
+    TaskQueue,
+    Worker,
+    WorkerChannel,
+    Workflow,
+    Workspace,
+)
+from switchboard.distribution.engine import snapshot as snap
+from switchboard.distribution.work.worker_states import load_workers
+from switchboard.kernel import limits
+from switchboard.kernel.changes import Changes
+from switchboard.kernel.criteria import Cond, Criterion, desc, eq, isin
+from switchboard.kernel.ports import Unit
+
+# a change to any of these rebuilds the picture (they are rare and shape everything)
+CONFIG_KINDS = frozenset({Workspace, Activity, TaskQueue, Workflow, TaskChannel})
+# what the picture is made of: changes to other kinds (events, ...) do not matter
+ROUTING_KINDS = CONFIG_KINDS | {Task, TaskDocument, Worker, WorkerChannel, Reservation}
+# more changed records than this at once: rebuilding is cheaper than reading them back
+MAX_PARTIAL = 400
+WAITING = ("pending", "reserved")
+TIME_REFERENCE = "taskrouter"
+MINUTE_MS = 60_000
+DAY_MS = 86_400_000
+# strategies that compare today's work
+DAILY = ("fewest_tasks", "least_talk_time", "lowest_average_handling_time")
+# how far back a loaded picture looks for the worker each queue offered a task to last
+RECENT_OFFERS = 1000
+
+
+class LazyAttributes(Mapping[str, Any]):
+    """A task's attributes, decoded from JSON the first time an expression reads them:
+    most waiting tasks are never looked at while they wait."""
+
+    __slots__ = ("_text", "_value")
+
+    def __init__(self, text: str) -> None:
+        self._text: str | None = text
+        self._value: dict[str, Any] | None = None
+
+    def _decoded(self) -> dict[str, Any]:
+        if self._value is None:
+            self._value = limits.stored_object(self._text)
+            self._text = None
+        return self._value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._decoded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+    def __repr__(self) -> str:
+        return repr(self._decoded())
+
+
+@dataclass(slots=True)
+class Waiting:
+    """A pending or reserved task: what the planner needs, and its timers."""
+
+    task: m.WaitingTask | None  # None: it waits in no queue (nothing can route it)
+    target: wf.Target | None
+    status: str
+    skip_checked: bool
+    timeout_at: int | None
+    step_deadline: int | None
+    key: tuple[int, int, str] | None = None  # its place in its queue's order
+    step_entered_at: int | None = None
+
+
+@dataclass(slots=True)
+class Offer:
+    """A live reservation (pending, accepted or wrapping)."""
+
+    task_sid: str
+    worker_sid: str
+    status: str
+    timeout_at: int | None
+
+
+class WorkspaceState:
+    """One workspace as its routing owner sees it; see the module docstring."""
+
+    def __init__(self, workspace_sid: str) -> None:
+        self.workspace_sid = workspace_sid
+        self._reset(None)
+
+    def _reset(self, workspace: Workspace | None) -> None:
+        self.workspace = workspace
+        self.activities: dict[str, Activity] = {}
+        self.queue_rows: dict[str, TaskQueue] = {}
+        self.workflows: dict[str, Workflow] = {}
+        self.queues: dict[str, m.QueueState] = {}
+        self.workers: dict[str, m.WorkerState] = {}
+        self.members: dict[str, dict[str, m.WorkerState]] = {}
+        self.waiting: dict[str, Waiting] = {}
+        self.order: dict[str, SortedList] = {}
+        self.offers: dict[str, Offer] = {}
+        self.channel_owner: dict[str, str] = {}
+        self.timers: list[tuple[int, str, str]] = []
+        self.time_sensitive = False
+        # a strategy reads today's work: the picture is read again each new day (UTC)
+        self.day_sensitive = False
+        self.day = 0
+        self.last_offered: dict[str, tuple[int, str]] = {}
+        # whether any task may route by a fetched document (else none is looked up)
+        self.uses_documents = False
+        # changed since the last plan: the next plan looks at these
+        self.fresh_tasks: set[str] = set()
+        self.fresh_workers: set[str] = set()
+        # resting workers: when their rest ends
+        self.rests: dict[str, int] = {}
+        # tasks waiting at a target with `no_agent_timeout`; since when each of their
+        # queues has had no worker logged in; when each such task moves on
+        self.no_agent_waits: set[str] = set()
+        self.no_agent: dict[str, int] = {}
+        self.no_agent_deadlines: dict[str, int] = {}
+        self.unchecked: set[str] = set()
+        self.ignoring_capacity: set[str] = set()
+        self.plan_everything = True
+
+    # --- loading ------------------------------------------------------------------------
+
+    async def load(self, unit: Unit, workspace: Workspace, now: int) -> None:
+        """Everything, from the store."""
+        self._reset(workspace)
+        self.day = now // DAY_MS
+        mine = eq("workspace_sid", workspace.sid)
+        self.activities = {a.sid: a for a in await unit.select(Activity, mine)}
+        self.queue_rows = {q.sid: q for q in await unit.select(TaskQueue, mine)}
+        self.workflows = {w.sid: w for w in await unit.select(Workflow, mine)}
+        self._build_queues()
+        self.uses_documents = any(w.document_url for w in self.workflows.values()) or (
+            await unit.exists(TaskDocument, isin("workflow_sid", sorted(self.workflows)))
+        )
+        self.day_sensitive = self.day_sensitive or self.uses_documents  # documents may name one
+        today = self._today(now)
+        states, by_sid = await load_workers(unit, workspace, self.activities, now=today)
+        for channel in await unit.select(WorkerChannel, mine):
+            self.channel_owner[channel.sid] = channel.worker_sid
+        for state in states:
+            self._put_worker(state, by_sid[state.sid].rest_until, now)
+        live = isin("status", LIVE_RESERVATION_STATUSES)
+        for offer in await unit.select(Reservation, mine, live):
+            self._put_offer(offer)
+        rows = await unit.select(Task, mine, isin("assignment_status", WAITING))
+        await self._put_tasks(unit, rows)
+        await self._load_last_offered(unit)
+        self.plan_everything = True
+
+    async def _load_last_offered(self, unit: Unit) -> None:
+        """Round robin resumes after the worker each queue offered a task to last (the
+        events tell the order offers were made in, also within one pass)."""
+        recent = await unit.select(
+            Event,
+            eq("workspace_sid", self.workspace_sid),
+            eq("event_type", "reservation.created"),
+            order=[desc("seq")],
+            limit=RECENT_OFFERS,
+        )
+        for offer in reversed(recent):
+            worker = self.workers.get(offer.worker_sid or "")
+            if offer.task_queue_sid is not None and worker is not None:
+                self.last_offered[offer.task_queue_sid] = worker.rank
+
+    def _build_queues(self) -> None:
+        self.queues = {
+            q.sid: m.QueueState(
+                q.sid,
+                compile_stored(q.target_workers or "1==1"),
+                q.max_reserved_workers,
+                q.task_order == "LIFO",
+            )
+            for q in self.queue_rows.values()
+        }
+        self.queues[snap.DIRECT_QUEUE] = m.QueueState(snap.DIRECT_QUEUE, snap.ALL, 1)
+        self.members = {sid: {} for sid in self.queues}
+        self.order = {sid: SortedList() for sid in self.queues}
+        expressions = [q.target_workers.source for q in self.queues.values()]
+        for workflow in self.workflows.values():
+            expressions.append(workflow.configuration or "")
+        self.time_sensitive = any(TIME_REFERENCE in text for text in expressions)
+        self.day_sensitive = any(name in text for text in expressions for name in DAILY)
+
+    # --- workers ------------------------------------------------------------------------
+
+    def _today(self, now: int) -> int | None:
+        """`now` when a queue strategy compares today's work (read only then: it costs an
+        aggregate over today's reservations)."""
+        return now if self.day_sensitive else None
+
+    def _put_worker(self, state: m.WorkerState, rest_until: int | None, now: int) -> None:
+        self._drop_worker(state.sid)
+        self.workers[state.sid] = state
+        if rest_until is not None and rest_until > now:
+            state.resting = True
+            self.rests[state.sid] = rest_until
+            self._push(rest_until, "rest", state.sid)
+        for queue in self.queues.values():
+            if queue.target_workers.evaluate(state.context):
+                self.members[queue.sid][state.sid] = state
+        self.fresh_workers.add(state.sid)
+
+    def _drop_worker(self, sid: str) -> None:
+        self.rests.pop(sid, None)
+        if self.workers.pop(sid, None) is None:
+            return
+        for members in self.members.values():
+            members.pop(sid, None)
+        self.fresh_workers.discard(sid)
+
+    async def _reload_workers(self, unit: Unit, sids: set[str], now: int) -> None:
+        assert self.workspace is not None
+        today = self._today(now)
+        states, rows = await load_workers(unit, self.workspace, self.activities, sids, today)
+        for sid in sids:
+            self._drop_worker(sid)
+        for state in states:
+            self._put_worker(state, rows[state.sid].rest_until, now)
+
+    # --- offers -------------------------------------------------------------------------
+
+    def _put_offer(self, reservation: Reservation) -> None:
+        if reservation.status not in LIVE_RESERVATION_STATUSES:
+            self.offers.pop(reservation.sid, None)
+            return
+        pending = reservation.status == "pending"
+        timeout = reservation.timeout_at if pending else None
+        self.offers[reservation.sid] = Offer(
+            reservation.task_sid, reservation.worker_sid, reservation.status, timeout
+        )
+        if timeout is not None:
+            self._push(timeout, "offer", reservation.sid)
+
+    # --- tasks --------------------------------------------------------------------------
+
+    async def _put_tasks(self, unit: Unit, rows: list[Task]) -> None:
+        waiting = {row.sid: row for row in rows if row.assignment_status in WAITING}
+        if not waiting:
+            return
+        documents = await snap.documents_of(unit, waiting) if self.uses_documents else {}
+        excluded, open_counts = await snap.offers_of(unit, self.workspace_sid, waiting)
+        for row in waiting.values():
+            task, target = snap.waiting_task(row, self.workflows, documents, excluded, open_counts)
+            if task is not None:
+                task.attributes = LazyAttributes(row.attributes)
+            self._put_waiting(
+                row.sid,
+                Waiting(
+                    task,
+                    target,
+                    sys.intern(row.assignment_status),
+                    row.skip_checked,
+                    row.timeout_at,
+                    row.step_deadline,
+                    step_entered_at=row.step_entered_at,
+                ),
+            )
+
+    def _put_waiting(self, sid: str, entry: Waiting) -> None:
+        self._drop_task(sid)
+        self.waiting[sid] = entry
+        task = entry.task
+        if task is not None and task.queue_sid in self.queues:
+            entry.key = m.task_order_key(task, self.queues[task.queue_sid])
+            self.order[task.queue_sid].add((entry.key, sid))
+        if entry.timeout_at is not None:
+            self._push(entry.timeout_at, "ttl", sid)
+        if entry.step_deadline is not None and entry.status == "pending":
+            self._push(entry.step_deadline, "step", sid)
+        if not entry.skip_checked:
+            self.unchecked.add(sid)
+        if task is not None and entry.status == "pending" and _no_agent_timeout(entry.target):
+            self.no_agent_waits.add(sid)  # see `_watch_no_agents`
+        if task is not None and task.ignore_capacity:
+            self.ignoring_capacity.add(sid)
+        self.fresh_tasks.add(sid)
+
+    def _drop_task(self, sid: str) -> None:
+        self.no_agent_waits.discard(sid)
+        self.no_agent_deadlines.pop(sid, None)
+        entry = self.waiting.pop(sid, None)
+        self.fresh_tasks.discard(sid)
+        self.unchecked.discard(sid)
+        self.ignoring_capacity.discard(sid)
+        if entry is None or entry.task is None or entry.key is None:
+            return
+        self.order[entry.task.queue_sid].discard((entry.key, sid))
+
+    async def _reload_tasks(self, unit: Unit, sids: set[str]) -> None:
+        rows = await unit.select(Task, isin("sid", sorted(sids)))
+        for sid in sids:
+            self._drop_task(sid)
+        await self._put_tasks(unit, rows)
+
+    # --- bringing the picture up to date ------------------------------------------------
+
+    async def refresh(self, unit: Unit, changes: Changes, now: int) -> None:
+        """Read back what `changes` names; rebuild when that cannot be done precisely."""
+        assert self.workspace is not None
+        new_day = self.day_sensitive and now // DAY_MS != self.day
+        if changes.unknown or changes.kinds() & CONFIG_KINDS or new_day:
+            await self.load(unit, self.workspace, now)
+            return
+        tasks = {key[0] for key in changes.of(Task) | changes.of(TaskDocument)}
+        if changes.of(TaskDocument) and not self.uses_documents:
+            await self.load(unit, self.workspace, now)  # documents may name a strategy
+            return
+        workers = {key[0] for key in changes.of(Worker)}
+        channels = {key[0] for key in changes.of(WorkerChannel)}
+        if not self._sweeps(changes, tasks, workers):
+            await self.load(unit, self.workspace, now)
+            return
+        offers = {key[0] for key in changes.of(Reservation)}
+        if not await self._offers_changed(unit, offers, tasks, workers):
+            await self.load(unit, self.workspace, now)
+            return
+        workers |= await self._channel_owners(unit, channels)
+        if len(tasks) + len(workers) > MAX_PARTIAL:
+            await self.load(unit, self.workspace, now)
+            return
+        if workers:
+            await self._reload_workers(unit, workers, now)
+        if tasks:
+            await self._reload_tasks(unit, tasks)
+
+    def _sweeps(self, changes: Changes, tasks: set[str], workers: set[str]) -> bool:
+        """Turn bulk writes into the tasks and workers they touched; False: cannot say."""
+        for kind, where in changes.sweeps:
+            if kind is Reservation and self.day_sensitive:
+                return False  # deleted reservations leave today's work of unknown workers
+            if kind is Reservation:
+                by_task, by_worker = _equal(where, "task_sid"), _equal(where, "worker_sid")
+                if by_task is None and by_worker is None:
+                    return False
+                for sid, offer in list(self.offers.items()):
+                    if offer.task_sid == by_task or offer.worker_sid == by_worker:
+                        tasks.add(offer.task_sid)
+                        workers.add(offer.worker_sid)
+                        del self.offers[sid]
+                tasks.update(s for s in (by_task,) if s is not None)
+                workers.update(s for s in (by_worker,) if s is not None)
+            elif kind is TaskDocument and (task_sid := _equal(where, "task_sid")) is not None:
+                tasks.add(task_sid)
+            elif kind is WorkerChannel and (owner := _equal(where, "worker_sid")) is not None:
+                workers.add(owner)
+            elif kind in ROUTING_KINDS:
+                return False
+        return True
+
+    async def _offers_changed(
+        self, unit: Unit, sids: set[str], tasks: set[str], workers: set[str]
+    ) -> bool:
+        """Read back changed reservations; False when a deleted one may have counted in
+        the today's work of a worker the picture cannot name."""
+        unknown = set()
+        for sid in sids:
+            known = self.offers.pop(sid, None)
+            if known is not None:
+                tasks.add(known.task_sid)
+                workers.add(known.worker_sid)
+            else:
+                unknown.add(sid)
+        if not sids:
+            return True
+        for reservation in await unit.select(Reservation, isin("sid", sorted(sids))):
+            tasks.add(reservation.task_sid)
+            workers.add(reservation.worker_sid)
+            self._put_offer(reservation)
+            unknown.discard(reservation.sid)
+        return not (unknown and self.day_sensitive)
+
+    async def _channel_owners(self, unit: Unit, sids: set[str]) -> set[str]:
+        owners = {self.channel_owner[sid] for sid in sids if sid in self.channel_owner}
+        if sids:
+            for channel in await unit.select(WorkerChannel, isin("sid", sorted(sids))):
+                self.channel_owner[channel.sid] = channel.worker_sid
+                owners.add(channel.worker_sid)
+        return owners
+
+    # --- what the pass did itself ---------------------------------------------------------
+
+    def reserved(self, reservation: Reservation) -> None:
+        """A reservation the pass just created (the planner already took the capacity and
+        excluded the worker)."""
+        self._put_offer(reservation)
+        entry = self.waiting.get(reservation.task_sid)
+        if entry is not None and entry.task is not None:
+            entry.status = "reserved"
+            entry.task.open_reservations += 1
+
+    def skip_checked(self, task_sid: str) -> None:
+        entry = self.waiting.get(task_sid)
+        if entry is not None:
+            entry.skip_checked = True
+        self.unchecked.discard(task_sid)
+
+    # --- planning -----------------------------------------------------------------------
+
+    def snapshot(self, now: int, tasks: tuple[m.WaitingTask, ...]) -> m.Snapshot:
+        return m.Snapshot(
+            tuple(self.workers.values()),
+            self.queues,
+            tasks,
+            snap.time_context(now),
+            self.last_offered,  # round robin moves it on as it offers
+        )
+
+    def member_lists(self) -> Mapping[str, list[m.WorkerState]]:
+        return _Members(self.members)
+
+    def plan(self, now: int) -> list[m.Match]:
+        """The reservations to make now; the picture is at rest afterwards."""
+        members = self.member_lists()
+        if self.plan_everything or self.time_sensitive:
+            tasks = tuple(e.task for e in self.waiting.values() if e.task is not None)
+            planner = m.Planner(self.snapshot(now, tasks), members)
+            matches = planner.plan()
+        else:
+            # tasks that ignore capacity may fit a full worker: always looked at again
+            sids = self.fresh_tasks | self.ignoring_capacity
+            changed = tuple(
+                entry.task
+                for sid in sids
+                if (entry := self.waiting.get(sid)) is not None and entry.task is not None
+            )
+            backlog = {q: self._backlog(q) for q in self.queues}
+            snapshot = self.snapshot(now, changed)
+            matches = m.plan_changes(snapshot, members, backlog, frozenset(self.fresh_workers))
+        self.fresh_tasks.clear()
+        self.fresh_workers.clear()
+        self.plan_everything = False
+        return matches
+
+    def _backlog(self, queue_sid: str) -> Iterator[m.WaitingTask]:
+        for _key, sid in self.order[queue_sid]:
+            task = self.waiting[sid].task
+            if task is not None:
+                yield task
+
+    # --- comparing pictures -------------------------------------------------------------
+
+    def describe(self) -> dict[str, Any]:
+        """Everything that decides routing, in plain values: two pictures of the same
+        store describe alike (the property tests compare a kept one with a fresh one)."""
+        return {
+            "workers": {sid: _worker(w) for sid, w in sorted(self.workers.items())},
+            "members": {q: sorted(ws) for q, ws in sorted(self.members.items())},
+            "waiting": {sid: _waiting(e) for sid, e in sorted(self.waiting.items())},
+            "order": {q: [sid for _k, sid in keys] for q, keys in sorted(self.order.items())},
+            "offers": {
+                sid: (o.task_sid, o.worker_sid, o.status, o.timeout_at)
+                for sid, o in sorted(self.offers.items())
+            },
+            "timers": sorted({t for t in self.timers if self._valid(*t)}),
+            "last_offered": dict(sorted(self.last_offered.items())),
+            "unchecked": sorted(self.unchecked),
+        }
+
+    # --- timers -------------------------------------------------------------------------
+
+    def _push(self, at: int, kind: str, sid: str) -> None:
+        """Add a timer; superseded ones stay until they surface, unless they pile up."""
+        heapq.heappush(self.timers, (at, kind, sid))
+        if len(self.timers) > 4 * (len(self.waiting) + len(self.offers)) + 64:
+            self.timers = [t for t in self.timers if self._valid(*t)]
+            heapq.heapify(self.timers)
+
+    def _valid(self, at: int, kind: str, sid: str) -> bool:
+        if kind == "rest":
+            return self.rests.get(sid) == at
+        if kind == "noagent":
+            return self.no_agent_deadlines.get(sid) == at
+        if kind == "offer":
+            offer = self.offers.get(sid)
+            return offer is not None and offer.timeout_at == at
+        entry = self.waiting.get(sid)
+        if entry is None:
+            return False
+        if kind == "ttl":
+            return entry.timeout_at == at
+        return entry.step_deadline == at and entry.status == "pending"
+
+    def _watch_no_agents(self, now: int) -> None:
+        """Start (or stop) counting how long the queues of tasks at a `no_agent_timeout`
+        target have had no worker logged in, and time those tasks out accordingly. The
+        count lives in the owner's memory: a new owner starts it again."""
+        queues: dict[str, bool] = {}
+        for sid in self.no_agent_waits:
+            entry = self.waiting[sid]
+            assert entry.task is not None and entry.target is not None
+            queue = entry.task.queue_sid
+            if queue not in queues:
+                queues[queue] = self._logged_in(queue)
+                if queues[queue]:
+                    self.no_agent.pop(queue, None)
+                else:
+                    self.no_agent.setdefault(queue, now)
+            since = self.no_agent.get(queue)
+            if since is None:
+                self.no_agent_deadlines.pop(sid, None)
+                continue
+            timeout = entry.target.no_agent_timeout or 0
+            at = max(since, entry.step_entered_at or since) + timeout * 1000
+            if self.no_agent_deadlines.get(sid) != at:
+                self.no_agent_deadlines[sid] = at
+                self._push(at, "noagent", sid)
+        for queue in [q for q in self.no_agent if q not in queues]:
+            del self.no_agent[queue]
+
+    def _logged_in(self, queue_sid: str) -> bool:
+        """Whether any worker of the queue is logged in: in another activity than the
+        workspace's default one (Offline, where new workers start)."""
+        assert self.workspace is not None
+        logged_out = self.workspace.default_activity_sid
+        return any(w.activity_sid != logged_out for w in self.members[queue_sid].values())
+
+    def next_deadline(self, now: int) -> int | None:
+        self._watch_no_agents(now)
+        while self.timers and not self._valid(*self.timers[0]):
+            heapq.heappop(self.timers)
+        deadline = self.timers[0][0] if self.timers else None
+        wake = [deadline] if deadline is not None else []
+        if self.time_sensitive:  # time-of-day expressions: what fits may change each minute
+            wake.append((now // MINUTE_MS + 1) * MINUTE_MS)
+        if self.day_sensitive:  # "today" starts again at midnight (UTC)
+            wake.append((now // DAY_MS + 1) * DAY_MS)
+        return min(wake) if wake else None
+
+    def due(self, now: int) -> dict[str, list[str]]:
+        """Timers due by `now`, by kind (offer / ttl / step), each sid once."""
+        self._watch_no_agents(now)
+        kinds = ("offer", "ttl", "step", "rest", "noagent")
+        found: dict[str, list[str]] = {kind: [] for kind in kinds}
+        while self.timers and self.timers[0][0] <= now:
+            at, kind, sid = heapq.heappop(self.timers)
+            if self._valid(at, kind, sid) and sid not in found[kind]:
+                found[kind].append(sid)
+        for sid in found["rest"]:  # rested: offers may come again
+            del self.rests[sid]
+            self.workers[sid].resting = False
+            self.fresh_workers.add(sid)
+        return found
+
+
+def _no_agent_timeout(target: wf.Target | None) -> bool:
+    return target is not None and target.no_agent_timeout is not None
+
+
+def _equal(where: tuple[Criterion, ...], field: str) -> str | None:
+    """The value of a `field == value` condition of a bulk write, if it has one."""
+    for criterion in where:
+        if isinstance(criterion, Cond) and criterion.field == field and criterion.op == "==":
+            return str(criterion.value)
+    return None
+
+
+def _worker(w: m.WorkerState) -> tuple[Any, ...]:
+    channels = {c: (s.capacity, s.available, s.in_use) for c, s in sorted(w.channels.items())}
+    work = (w.rank, w.handled_today, w.talk_ms_today, w.average_handling_ms)
+    state = (w.available, w.resting, w.idle_since, w.activity_sid)
+    return (*state, dict(w.attributes), channels, work)
+
+
+def _waiting(e: Waiting) -> tuple[Any, ...]:
+    t = e.task
+    task = None
+    if t is not None:
+        task = (
+            t.priority,
+            t.virtual_start_time,
+            dict(t.attributes),
+            t.queue_sid,
+            t.channel_sid,
+            t.target_expression.source if t.target_expression else None,
+            t.order_by,
+            (t.known_worker_sid, t.known_worker_name, t.requires_known_worker),
+            t.ignore_capacity,
+            t.open_reservations,
+            sorted(t.excluded_workers),
+        )
+    return (e.status, e.skip_checked, e.timeout_at, e.step_deadline, task)
+
+
+class _Members(Mapping[str, list[m.WorkerState]]):
+    """Each queue's eligible workers as the planner wants them, listed when asked."""
+
+    def __init__(self, members: dict[str, dict[str, m.WorkerState]]) -> None:
+        self._members = members
+        self._lists: dict[str, list[m.WorkerState]] = {}
+
+    def __getitem__(self, queue_sid: str) -> list[m.WorkerState]:
+        found = self._lists.get(queue_sid)
+        if found is None:
+            found = self._lists[queue_sid] = list(self._members[queue_sid].values())
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._members)
+
+    def __len__(self) -> int:
+        return len(self._members)

@@ -1,0 +1,100 @@
+"""Recording events: every state change is a record, written in the changing transaction.
+
+The record is the outbox: it is published on the in-process bus only after the
+transaction commits (see :meth:`switchboard.kernel.ports.Unit.after_commit`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from switchboard.distribution.domain.records import Event, Workspace
+from switchboard.kernel import sids
+from switchboard.kernel.ports import Clock, EventPublisher, Unit
+
+
+class Recorder(Protocol):
+    """What recording needs: where committed events go, and the time."""
+
+    @property
+    def bus(self) -> EventPublisher: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What an event is about: its type and sid, plus the sids the /Events filters use."""
+
+    resource_type: str
+    resource_sid: str
+    task_sid: str | None = None
+    worker_sid: str | None = None
+    reservation_sid: str | None = None
+    task_queue_sid: str | None = None
+    workflow_sid: str | None = None
+    task_channel: str | None = None
+
+
+def event_dict(row: Event) -> dict[str, Any]:
+    """The JSON-ready form of an event, as published on the bus."""
+    return {
+        "sid": row.sid,
+        "account_sid": row.account_sid,
+        "workspace_sid": row.workspace_sid,
+        "event_type": row.event_type,
+        "resource_type": row.resource_type,
+        "resource_sid": row.resource_sid,
+        "actor_type": row.actor_type,
+        "actor_sid": row.actor_sid,
+        "description": row.description,
+        "event_data": json.loads(row.event_data),
+        "event_date_ms": row.event_date,
+        "task_sid": row.task_sid,
+        "worker_sid": row.worker_sid,
+        "reservation_sid": row.reservation_sid,
+    }
+
+
+def record(
+    unit: Unit,
+    recorder: Recorder,
+    workspace: Workspace,
+    event_type: str,
+    subject: Subject,
+    description: str,
+    data: dict[str, Any],
+    *,
+    actor: tuple[str, str] | None = None,
+    source_ip: str | None = None,
+) -> Event:
+    """Store one event and publish it after commit."""
+    payload = {"workspace_sid": workspace.sid, "workspace_name": workspace.friendly_name, **data}
+    row = Event(
+        sid=sids.new_sid(sids.EVENT),
+        account_sid=workspace.account_sid,
+        workspace_sid=workspace.sid,
+        event_type=event_type,
+        resource_type=subject.resource_type,
+        resource_sid=subject.resource_sid,
+        actor_type=actor[0] if actor else "workspace",
+        actor_sid=actor[1] if actor else workspace.sid,
+        description=description,
+        event_data=json.dumps(payload, separators=(",", ":")),
+        source="switchboard",
+        source_ip_address=source_ip,
+        event_date=recorder.clock.now_ms(),
+        task_sid=subject.task_sid,
+        worker_sid=subject.worker_sid,
+        reservation_sid=subject.reservation_sid,
+        task_queue_sid=subject.task_queue_sid,
+        workflow_sid=subject.workflow_sid,
+        task_channel=subject.task_channel,
+    )
+    unit.add(row)
+    bus = recorder.bus
+    unit.after_commit(lambda: bus.publish(event_dict(row)))
+    return row

@@ -1,0 +1,254 @@
+"""Coordination between server processes that share one PostgreSQL database.
+
+* **Ownership.** Exactly one process runs a workspace's routing passes and timers:
+  the one holding the workspace's *ownership lock*, a session-level advisory lock on a
+  dedicated connection. When that process dies its connection closes, PostgreSQL
+  releases the lock, and another process takes ownership on its next sweep (every
+  second) or on the next poke — then its first pass fires whatever fell due.
+* **Pokes.** Any process may change a workspace (API calls land anywhere); it
+  announces `poke` through LISTEN/NOTIFY so the owner runs a pass.
+* **Events.** Committed events are announced too, so a worker's websocket gets its
+  pushes whichever process it is connected to.
+
+Correctness never depends on ownership: every write transaction of a workspace also
+takes the workspace's transaction-level advisory lock (see `store/sql.py`). Ownership
+only makes sure timers and passes run in one place.
+
+With SQLite (one process) :class:`LocalCoordinator` owns everything and sends nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import asyncpg
+
+from switchboard.store.sql import lock_key
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "switchboard"
+# NOTIFY payloads are limited to 8000 bytes; larger events travel by sid
+MAX_INLINE_EVENT = 7000
+# after failing to take ownership, do not ask PostgreSQL again for this long
+LEASE_RETRY_SECONDS = 0.5
+
+# (workspace sid, what changed as the dispatcher wrote it, or None: unknown)
+PokeHandler = Callable[[str, str | None], None]
+EventHandler = Callable[[dict[str, Any]], Awaitable[None]]
+EventLoader = Callable[[str], Awaitable[dict[str, Any] | None]]
+
+
+def ownership_key(workspace_sid: str) -> int:
+    """A key space of its own: ownership must never block the write lock."""
+    return lock_key("lease:" + workspace_sid)  # the key string predates the rename
+
+
+class Coordinator(Protocol):
+    """What the dispatcher and the event bus need from the deployment topology."""
+
+    distributed: bool
+
+    async def start(self, on_poke: PokeHandler, on_event: EventHandler) -> None:
+        """Begin listening for other processes' pokes and events."""
+
+    async def owns(self, workspace_sid: str) -> bool:
+        """True when this process holds (or just took) the workspace's ownership lock."""
+
+    async def announce_poke(self, workspace_sid: str, detail: str | None = None) -> None:
+        """Tell the other processes that the workspace changed (`detail`: which records)."""
+
+    async def announce_event(self, event: dict[str, Any]) -> None:
+        """Share a committed event with the other processes."""
+
+    def owned(self) -> set[str]:
+        """The workspaces this process currently owns."""
+
+    async def stop(self) -> None:
+        """Release every lease and stop listening."""
+
+
+class LocalCoordinator:
+    """One process: it owns every workspace and has nobody to tell."""
+
+    distributed = False
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    async def start(self, on_poke: PokeHandler, on_event: EventHandler) -> None:
+        return None
+
+    async def owns(self, workspace_sid: str) -> bool:
+        self._seen.add(workspace_sid)
+        return True
+
+    async def announce_poke(self, workspace_sid: str, detail: str | None = None) -> None:
+        return None
+
+    async def announce_event(self, event: dict[str, Any]) -> None:
+        return None
+
+    def owned(self) -> set[str]:
+        return set(self._seen)
+
+    async def stop(self) -> None:
+        return None
+
+
+class PostgresCoordinator:
+    """Leases as advisory locks on one connection; LISTEN/NOTIFY on another."""
+
+    distributed = True
+
+    def __init__(self, dsn: str, load_event: EventLoader) -> None:
+        self.dsn = dsn
+        self.instance = secrets.token_hex(6)
+        self._load_event = load_event
+        self._ownership_conn: asyncpg.Connection | None = None
+        self._notify_conn: asyncpg.Connection | None = None
+        self._ownership_lock = asyncio.Lock()
+        self._notify_lock = asyncio.Lock()
+        self._owned: set[str] = set()
+        self._refused: dict[str, float] = {}
+        self._on_poke: PokeHandler = lambda _ws, _detail: None
+        self._on_event: EventHandler | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closing = False
+        self._outgoing: deque[dict[str, Any]] = deque()
+        self._stopping = False
+        self._sender: asyncio.Task[None] | None = None
+
+    async def start(self, on_poke: PokeHandler, on_event: EventHandler) -> None:
+        self._on_poke, self._on_event = on_poke, on_event
+        self._ownership_conn = await asyncpg.connect(self.dsn)
+        self._ownership_conn.add_termination_listener(self._lost)
+        await self._listen()
+
+    async def _listen(self) -> None:
+        self._notify_conn = await asyncpg.connect(self.dsn)
+        self._notify_conn.add_termination_listener(self._deaf)
+        await self._notify_conn.add_listener(CHANNEL, self._received)
+
+    def _deaf(self, _conn: asyncpg.Connection) -> None:
+        """The listening connection died: notifications sent meanwhile are lost, so every
+        owned workspace must be read again from the store (detail None: unknown)."""
+        if self._closing:
+            return
+        log.warning("notification connection lost; re-reading %d workspace(s)", len(self._owned))
+        self._notify_conn = None
+        for workspace_sid in sorted(self._owned):
+            self._on_poke(workspace_sid, None)
+        task = asyncio.get_running_loop().create_task(self._relisten())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _relisten(self) -> None:
+        async with self._notify_lock:
+            if self._notify_conn is None or self._notify_conn.is_closed():
+                await self._listen()
+        for workspace_sid in sorted(self._owned):  # what was sent while reconnecting
+            self._on_poke(workspace_sid, None)
+
+    def _lost(self, _conn: asyncpg.Connection) -> None:
+        """Ownership connection died: PostgreSQL released our locks with it."""
+        log.warning("ownership connection lost; giving up %d workspace(s)", len(self._owned))
+        self._owned.clear()
+        self._ownership_conn = None
+
+    async def _ownership_connection(self) -> asyncpg.Connection:
+        if self._ownership_conn is None or self._ownership_conn.is_closed():
+            self._owned.clear()
+            self._ownership_conn = await asyncpg.connect(self.dsn)
+            self._ownership_conn.add_termination_listener(self._lost)
+        return self._ownership_conn
+
+    async def owns(self, workspace_sid: str) -> bool:
+        if workspace_sid in self._owned:
+            return True
+        if time.monotonic() - self._refused.get(workspace_sid, 0.0) < LEASE_RETRY_SECONDS:
+            return False
+        async with self._ownership_lock:
+            conn = await self._ownership_connection()
+            taken = bool(
+                await conn.fetchval("SELECT pg_try_advisory_lock($1)", ownership_key(workspace_sid))
+            )
+        if taken:
+            self._owned.add(workspace_sid)
+            self._refused.pop(workspace_sid, None)
+            log.info("took ownership of workspace %s", workspace_sid)
+        else:
+            self._refused[workspace_sid] = time.monotonic()
+        return taken
+
+    async def _notify(self, payload: str) -> None:
+        async with self._notify_lock:
+            if self._notify_conn is None or self._notify_conn.is_closed():
+                await self._listen()
+            assert self._notify_conn is not None
+            await self._notify_conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+
+    async def announce_poke(self, workspace_sid: str, detail: str | None = None) -> None:
+        suffix = "" if detail is None else f":{detail}"
+        await self._notify(f"p:{self.instance}:{workspace_sid}{suffix}")
+
+    async def announce_event(self, event: dict[str, Any]) -> None:
+        body = json.dumps(event, separators=(",", ":"))
+        if len(body) <= MAX_INLINE_EVENT:
+            await self._notify(f"e:{self.instance}:{body}")
+        else:
+            await self._notify(f"E:{self.instance}:{event['sid']}")
+
+    def queue_event(self, event: dict[str, Any]) -> None:
+        """Synchronous, for the event bus: events leave in the order they were committed
+        (a subscriber awaiting the NOTIFY would let a later commit's events overtake)."""
+        if self._stopping:  # shutting down: what is committed stays in the store
+            return
+        self._outgoing.append(event)
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.get_running_loop().create_task(self._send_queued())
+
+    async def _send_queued(self) -> None:
+        while self._outgoing:
+            event = self._outgoing.popleft()
+            try:
+                await self.announce_event(event)
+            except Exception:  # the next event still goes; the owner re-reads on poke
+                log.exception("could not share event %s", event.get("sid"))
+
+    def _received(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        kind, instance, body = payload.split(":", 2)
+        if instance == self.instance:
+            return
+        if kind == "p":
+            workspace_sid, _colon, detail = body.partition(":")
+            self._on_poke(workspace_sid, detail or None)
+            return
+        task = asyncio.get_running_loop().create_task(self._deliver(kind, body))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, kind: str, body: str) -> None:
+        event = json.loads(body) if kind == "e" else await self._load_event(body)
+        if event is not None and self._on_event is not None:
+            await self._on_event({**event, "remote": True})
+
+    def owned(self) -> set[str]:
+        return set(self._owned)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._sender is not None:  # what was committed is still shared
+            await asyncio.wait([self._sender], timeout=5)
+        self._closing = True
+        for conn in (self._notify_conn, self._ownership_conn):
+            if conn is not None and not conn.is_closed():
+                await conn.close()
+        self._owned.clear()

@@ -1,0 +1,140 @@
+"""The schema: which record class lives in which table, with its keys and cascades.
+
+Each package declares its tables on :data:`metadata` (SQLAlchemy Core) and binds
+each to its record dataclass. The SQL adapters read and write those tables; the
+memory adapter takes the same facts from them (primary key, unique constraints,
+`ON DELETE CASCADE` foreign keys), so both adapters follow one description.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import MetaData, String, Table, UniqueConstraint
+
+SID = String(34)
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+
+@dataclass(frozen=True)
+class Cascade:
+    """Deleting a `parent` record deletes the `child` records whose `column` holds its key."""
+
+    child: type[Any]
+    column: str
+
+
+class RowCodec(Protocol):
+    """A table whose rows are stored in another form than its records hold (set as
+    ``Table.info["codec"]``): the SQL store writes :meth:`encode`'s row and builds records
+    from :meth:`decode`'s, so the records are the same as without it. The `columns` it
+    changes are never compared or bulk-updated by value in SQL (criteria and
+    `update_where` on them are refused); the memory store keeps records as they are."""
+
+    columns: frozenset[str]
+
+    def encode(self, fields: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def decode(self, stored: Mapping[str, Any]) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class RecordType:
+    cls: type[Any]
+    table: Table
+    key: tuple[str, ...]
+    fields: tuple[str, ...]
+    autoincrement: str | None
+    uniques: tuple[tuple[str, ...], ...]
+    cascades: tuple[Cascade, ...] = ()
+    codec: RowCodec | None = None
+
+    def key_of(self, record: Any) -> tuple[Any, ...]:
+        fields = record.__dict__
+        return tuple(fields[name] for name in self.key)
+
+    def normal_key(self, key: Any) -> tuple[Any, ...]:
+        return key if isinstance(key, tuple) else (key,)
+
+    def row(self, record: Any) -> dict[str, Any]:
+        """The row as stored (through the table's codec, when it has one)."""
+        fields = record.__dict__
+        row = {name: fields[name] for name in self.fields}
+        return row if self.codec is None else self.codec.encode(row)
+
+    def record(self, stored: Mapping[str, Any]) -> Any:
+        """The record of a stored row (through the table's codec, when it has one)."""
+        return self.cls(**(stored if self.codec is None else self.codec.decode(stored)))
+
+    def refuse_coded(self, names: Any) -> None:
+        """Criteria and bulk updates compare stored values: not on coded columns."""
+        if self.codec is None:
+            return
+        coded = self.codec.columns.intersection(names)
+        if coded:
+            raise ValueError(
+                f"{self.table.name}.{sorted(coded)[0]} is stored coded: "
+                "it cannot be compared or bulk-updated in SQL"
+            )
+
+
+class Schema:
+    """Record classes and their tables; built once by the composition root."""
+
+    def __init__(
+        self, bindings: Mapping[type[Any], Table], cached: frozenset[type[Any]] = frozenset()
+    ) -> None:
+        # configuration: read on every request, rarely changed; SQL stores keep copies
+        self.cached = cached
+        self._types: dict[type[Any], RecordType] = {}
+        by_table = {table.name: cls for cls, table in bindings.items()}
+        cascades: dict[type[Any], list[Cascade]] = defaultdict(list)
+        for cls, table in bindings.items():
+            for column in table.columns:
+                for fk in column.foreign_keys:
+                    parent = by_table.get(fk.column.table.name)
+                    if parent is not None and fk.ondelete == "CASCADE":
+                        cascades[parent].append(Cascade(cls, column.name))
+        for cls, table in bindings.items():
+            self._types[cls] = _record_type(cls, table, tuple(cascades[cls]))
+
+    def of(self, cls: type[Any]) -> RecordType:
+        try:
+            return self._types[cls]
+        except KeyError:
+            raise TypeError(f"{cls.__name__} is not a record type of this store") from None
+
+    def types(self) -> list[RecordType]:
+        return list(self._types.values())
+
+
+def _record_type(cls: type[Any], table: Table, cascades: tuple[Cascade, ...]) -> RecordType:
+    fields = tuple(f.name for f in dataclasses.fields(cls))
+    columns = tuple(column.name for column in table.columns)
+    if set(fields) != set(columns):
+        raise TypeError(
+            f"{cls.__name__} fields {sorted(fields)} do not match table {table.name} "
+            f"columns {sorted(columns)}"
+        )
+    key = tuple(column.name for column in table.primary_key.columns)
+    autoincrement = (
+        table.autoincrement_column.name if table.autoincrement_column is not None else None
+    )
+    uniques = tuple(
+        tuple(column.name for column in constraint.columns)
+        for constraint in table.constraints
+        if isinstance(constraint, UniqueConstraint)
+    ) + tuple((column.name,) for column in table.columns if column.unique)
+    codec: RowCodec | None = table.info.get("codec")
+    return RecordType(cls, table, key, fields, autoincrement, uniques, cascades, codec)

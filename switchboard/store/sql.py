@@ -1,0 +1,501 @@
+"""The SQL store adapter: SQLite (one process) and PostgreSQL (many), on SQLAlchemy Core.
+
+Every write to a workspace happens inside :meth:`SqlStore.transaction`, which
+serialises the writers that share its lock key:
+
+* SQLite (one process): one asyncio lock for the database, held for the whole
+  transaction; SQLite has a single writer anyway, so one lock is both simplest and
+  free of ``database is locked`` upgrades.
+* PostgreSQL (many processes): ``pg_advisory_xact_lock`` on the key, so two
+  processes never plan reservations for the same workspace at once; the commit
+  releases it.
+
+Hooks registered with :meth:`SqlUnit.after_commit` run only once the transaction
+committed: events are never pushed for work that was rolled back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    delete,
+    distinct,
+    event,
+    false,
+    func,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from switchboard.kernel.changes import Changes
+from switchboard.kernel.criteria import (
+    AnyOf,
+    Cond,
+    Criterion,
+    Inc,
+    Measure,
+    Order,
+    matches,
+)
+from switchboard.kernel.errors import Conflict
+from switchboard.store.cache import RecordCache
+from switchboard.store.schema import RecordType, Schema
+from switchboard.store.tracking import CommitHook, Observers, Tracker
+
+R = TypeVar("R")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit key for PostgreSQL advisory locks."""
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _condition(rt: RecordType, criterion: Criterion) -> ColumnElement[bool]:
+    if isinstance(criterion, AnyOf):
+        return or_(*(and_(*(_condition(rt, c) for c in branch)) for branch in criterion.branches))
+    rt.refuse_coded((criterion.field,))
+    column = rt.table.c[criterion.field]
+    op, value = criterion.op, criterion.value
+    if op == "is_null":
+        return column.is_(None)
+    if op == "not_null":
+        return column.is_not(None)
+    if op == "in":
+        present = [v for v in value if v is not None]
+        return column.in_(present) if present else false()
+    if op == "not_in":
+        if None in value:
+            return false()
+        return and_(column.is_not(None), column.not_in(value)) if value else column.is_not(None)
+    if value is None:
+        return false()
+    comparisons: dict[str, Callable[[Any], ColumnElement[bool]]] = {
+        "==": column.__eq__,
+        "!=": column.__ne__,
+        "<": column.__lt__,
+        "<=": column.__le__,
+        ">": column.__gt__,
+        ">=": column.__ge__,
+    }
+    return comparisons[op](value)
+
+
+def _where(rt: RecordType, where: Sequence[Criterion]) -> list[ColumnElement[bool]]:
+    return [_condition(rt, c) for c in where] or [true()]
+
+
+def _ordering(rt: RecordType, order: Sequence[Order]) -> list[Any]:
+    clauses = []
+    for o in order:
+        column = rt.table.c[o.field]
+        clauses.append(column.desc().nulls_last() if o.descending else column.asc().nulls_first())
+    named = {o.field for o in order}
+    clauses += [rt.table.c[name].asc() for name in rt.key if name not in named]
+    return clauses
+
+
+def _measure(rt: RecordType, m: Measure) -> Any:
+    if m.fn == "count" and m.field is None:
+        return func.count()
+    column = rt.table.c[m.field or ""]
+    if m.fn == "count":
+        return func.count(column)
+    if m.fn == "count_distinct":
+        return func.count(distinct(column))
+    if m.fn == "sum":
+        return func.sum(column)
+    return func.min(column) if m.fn == "min" else func.max(column)
+
+
+def _by_one_field(where: Sequence[Criterion]) -> tuple[str, Any] | None:
+    """`(field, value)` when the query is exactly `field == value` on a workspace."""
+    if len(where) != 1 or not isinstance(where[0], Cond):
+        return None
+    only = where[0]
+    if only.op == "==" and only.field == "workspace_sid" and only.value is not None:
+        return only.field, only.value
+    return None
+
+
+def _plain(value: Any) -> Any:
+    """SQL sums come back as Decimal on PostgreSQL; records hold ints."""
+    if value is not None and type(value).__name__ == "Decimal":
+        return int(value)
+    return value
+
+
+class SqlUnit:
+    """One transaction on one connection (see :class:`switchboard.kernel.ports.Unit`)."""
+
+    def __init__(
+        self,
+        connection: AsyncConnection,
+        schema: Schema,
+        dialect: str,
+        *,
+        writable: bool,
+        cache: RecordCache | None = None,
+    ) -> None:
+        self.connection = connection
+        self.schema = schema
+        self.dialect = dialect
+        self.writable = writable
+        self._t = Tracker(schema, writable)
+        self._cache = cache
+
+    def _cached(self, kind: type[Any]) -> RecordCache | None:
+        """The cache, for a kind it keeps and this unit has not written (its own writes
+        are newer than any copy)."""
+        cache = self._cache
+        if cache is None or kind not in cache.kinds:
+            return None
+        if self._t.written.of(kind) or any(k is kind for k, _w in self._t.written.sweeps):
+            return None
+        if any(type(r) is kind for r in (*self._t.new, *self._t.dead)):
+            return None
+        return cache
+
+    # --- reads ------------------------------------------------------------------------
+
+    def _record(self, rt: RecordType, row: Any) -> Any:
+        return self._t.adopt(rt, rt.record(row._mapping))
+
+    async def get(self, kind: type[R], key: Any) -> R | None:
+        rt = self.schema.of(kind)
+        normal = rt.normal_key(key)
+        known = self._t.known(rt, normal)
+        if known is not None:
+            return known  # type: ignore[no-any-return]
+        for record in self._t.new:
+            if type(record) is kind and rt.key_of(record) == normal:
+                return record
+        cache = self._cached(kind)
+        if cache is not None:
+            hit = cache.get(kind, normal)
+            if hit is not None:
+                return self._t.adopt(rt, hit)  # type: ignore[no-any-return]
+            epoch = cache.epoch
+        await self._autoflush()
+        conditions = [rt.table.c[name] == value for name, value in zip(rt.key, normal, strict=True)]
+        row = (await self.connection.execute(select(rt.table).where(*conditions))).first()
+        if row is None:
+            return None
+        record = self._record(rt, row)
+        if cache is not None:
+            cache.put(kind, normal, record, epoch)
+        return record  # type: ignore[no-any-return]
+
+    async def select(
+        self,
+        kind: type[R],
+        *where: Criterion,
+        order: Sequence[Order] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[R]:
+        rt = self.schema.of(kind)
+        listed = _by_one_field(where) if not order and limit is None and not offset else None
+        cache = self._cached(kind) if listed is not None else None
+        if cache is not None and listed is not None:
+            hit = cache.get_list(kind, *listed)
+            if hit is not None:
+                return [self._t.adopt(rt, r) for r in hit]
+            epoch = cache.epoch
+        await self._autoflush()
+        query = select(rt.table).where(*_where(rt, where)).order_by(*_ordering(rt, order))
+        if limit is not None:
+            query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
+        rows = (await self.connection.execute(query)).all()
+        found = [self._record(rt, row) for row in rows]
+        if cache is not None and listed is not None:
+            cache.put_list(kind, *listed, found, epoch)
+        return found
+
+    async def first(
+        self, kind: type[R], *where: Criterion, order: Sequence[Order] = ()
+    ) -> R | None:
+        found = await self.select(kind, *where, order=order, limit=1)
+        return found[0] if found else None
+
+    async def count(self, kind: type[Any], *where: Criterion) -> int:
+        [row] = await self.aggregate(kind, (), *where, n=Measure("count"))
+        return int(row["n"])
+
+    async def exists(self, kind: type[Any], *where: Criterion) -> bool:
+        rt = self.schema.of(kind)
+        await self._autoflush()
+        query = select(rt.table.c[rt.key[0]]).where(*_where(rt, where)).limit(1)
+        return (await self.connection.execute(query)).first() is not None
+
+    async def values(
+        self, kind: type[Any], field: str, *where: Criterion, distinct: bool = False
+    ) -> list[Any]:
+        rt = self.schema.of(kind)
+        await self._autoflush()
+        query = select(rt.table.c[field]).where(*_where(rt, where))
+        query = query.distinct() if distinct else query.order_by(*_ordering(rt, ()))
+        return [row[0] for row in (await self.connection.execute(query)).all()]
+
+    async def aggregate(
+        self, kind: type[Any], by: Sequence[str], *where: Criterion, **measures: Measure
+    ) -> list[dict[str, Any]]:
+        rt = self.schema.of(kind)
+        await self._autoflush()
+        keys = [rt.table.c[name] for name in by]
+        labelled = [_measure(rt, m).label(name) for name, m in measures.items()]
+        query = select(*keys, *labelled).select_from(rt.table).where(*_where(rt, where))
+        if keys:
+            query = query.group_by(*keys).order_by(*keys)
+        rows = (await self.connection.execute(query)).all()
+        names = [*by, *measures]
+        return [{n: _plain(v) for n, v in zip(names, row, strict=True)} for row in rows]
+
+    # --- writes -----------------------------------------------------------------------
+
+    def add(self, record: Any) -> None:
+        self._t.require_writable()
+        self.schema.of(type(record))
+        self._t.new.append(record)
+
+    async def delete(self, record: Any) -> None:
+        self._t.require_writable()
+        rt = self.schema.of(type(record))
+        if any(r is record for r in self._t.new):
+            self._t.new = [r for r in self._t.new if r is not record]
+            return
+        self._t.forget(rt, record)
+        self._forget_cascade(rt, [rt.key_of(record)])
+        self._t.dead.append(record)
+        self._t.note_cascades(rt, rt.key_of(record))
+
+    def _forget_cascade(self, rt: RecordType, keys: list[tuple[Any, ...]]) -> None:
+        """Tracked children of deleted rows are gone too (the database cascades them)."""
+        for cascade in rt.cascades:
+            child = self.schema.of(cascade.child)
+            parents = {key[0] for key in keys}
+            gone = [
+                record
+                for (cls, _k), record in list(self._t.identity.items())
+                if cls is cascade.child and getattr(record, cascade.column) in parents
+            ]
+            for record in gone:
+                self._t.forget(child, record)
+            if gone:
+                self._forget_cascade(child, [child.key_of(r) for r in gone])
+
+    async def update_where(
+        self, kind: type[Any], values: Mapping[str, Any], *where: Criterion
+    ) -> int:
+        self._t.require_writable()
+        rt = self.schema.of(kind)
+        rt.refuse_coded(values)
+        await self._autoflush()
+        sql_values = {
+            name: (rt.table.c[name] + value.amount if isinstance(value, Inc) else value)
+            for name, value in values.items()
+        }
+        result = await self.connection.execute(
+            update(rt.table).where(*_where(rt, where)).values(sql_values)
+        )
+        self._t.written.sweep(kind, where)
+        for (cls, _key), record in list(self._t.identity.items()):
+            if cls is kind and matches(record, where):
+                for name, value in values.items():
+                    new = getattr(record, name) + value.amount if isinstance(value, Inc) else value
+                    setattr(record, name, new)
+                self._t.settle(record)
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def delete_where(self, kind: type[Any], *where: Criterion) -> int:
+        self._t.require_writable()
+        rt = self.schema.of(kind)
+        await self._autoflush()
+        gone = [
+            record
+            for (cls, _key), record in list(self._t.identity.items())
+            if cls is kind and matches(record, where)
+        ]
+        for record in gone:
+            self._t.forget(rt, record)
+        self._forget_cascade(rt, [rt.key_of(r) for r in gone])
+        result = await self.connection.execute(delete(rt.table).where(*_where(rt, where)))
+        self._t.written.sweep(kind, where)
+        if rt.cascades:  # children of rows nobody read: say "do not know"
+            self._t.written.unknown = True
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def accumulate(
+        self, kind: type[Any], rows: Sequence[Mapping[str, Any]], add: Sequence[str]
+    ) -> None:
+        self._t.require_writable()
+        if not rows:
+            return
+        rt = self.schema.of(kind)
+        await self._autoflush()
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        statement = insert(rt.table).values([dict(row) for row in rows])
+        statement = statement.on_conflict_do_update(
+            index_elements=list(rt.key),
+            set_={name: rt.table.c[name] + statement.excluded[name] for name in add},
+        )
+        await self.connection.execute(statement)
+        for row in rows:
+            self._t.written.note(kind, tuple(row[name] for name in rt.key))
+        for row in rows:  # tracked copies are stale now: read them again when asked
+            known = self._t.known(rt, tuple(row[name] for name in rt.key))
+            if known is not None:
+                self._t.forget(rt, known)
+
+    async def _autoflush(self) -> None:
+        if self.writable:
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Inserts (in the order added, consecutive rows of a table in one executemany),
+        then updates of changed fields, then deletes."""
+        if not self.writable:
+            return
+        try:
+            await self._insert_new()
+            for rt, record, changed in self._t.changes():
+                if rt.codec is not None:  # a coded column may depend on any other
+                    changed = {k: v for k, v in rt.row(record).items() if k not in rt.key}
+                key = [rt.table.c[name] == getattr(record, name) for name in rt.key]
+                await self.connection.execute(update(rt.table).where(*key).values(changed))
+                self._t.settle(record)
+                self._t.note(rt, record)
+            dead, self._t.dead = self._t.dead, []
+            for record in dead:
+                rt = self.schema.of(type(record))
+                key = [rt.table.c[name] == getattr(record, name) for name in rt.key]
+                await self.connection.execute(delete(rt.table).where(*key))
+                self._t.note(rt, record)
+        except IntegrityError as exc:
+            raise Conflict(f"The change conflicts with existing data: {exc.orig}") from None
+
+    async def _insert_new(self) -> None:
+        new, self._t.new = self._t.new, []
+        batches: list[tuple[RecordType, list[Any]]] = []
+        for record in new:
+            rt = self.schema.of(type(record))
+            if batches and batches[-1][0] is rt:
+                batches[-1][1].append(record)
+            else:
+                batches.append((rt, [record]))
+        for rt, records in batches:
+            rows = [rt.row(r) for r in records]
+            if rt.autoincrement is not None:
+                for row in rows:
+                    if row[rt.autoincrement] is None:
+                        del row[rt.autoincrement]
+            await self.connection.execute(rt.table.insert(), rows)
+            for record in records:
+                if rt.autoincrement is None or getattr(record, rt.autoincrement) is not None:
+                    self._t.adopt(rt, record)
+                    self._t.note(rt, record)
+
+    def after_commit(self, hook: Callable[[], Awaitable[None] | None]) -> None:
+        self._t.add_hook(hook)
+
+    def changed(self) -> Changes:
+        return self._t.changed()
+
+    async def _committed(self) -> None:
+        await self._t.run_hooks()
+
+
+class SqlStore:
+    """Engine, connections and serialised write transactions."""
+
+    def __init__(
+        self,
+        url: str,
+        schema: Schema,
+        *,
+        echo: bool = False,
+    ) -> None:
+        self.url = url
+        self.schema = schema
+        self.kind = "sqlite" if url.startswith("sqlite") else "postgresql"
+        # parameters (sealed tokens, hashes) never appear in errors or logs (issue 11)
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+        if self.kind == "sqlite" and (":memory:" in url or url.endswith("sqlite+aiosqlite://")):
+            kwargs["poolclass"] = StaticPool
+            kwargs["connect_args"] = {"check_same_thread": False}
+        elif self.kind == "postgresql":
+            kwargs["pool_size"] = 10
+            kwargs["max_overflow"] = 20
+        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        if self.kind == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.observers = Observers()
+        self.cache = RecordCache(schema.cached) if schema.cached else None
+        self._global_lock = asyncio.Lock()
+        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.kind == "sqlite"
+
+    def _local_lock(self, lock: str | None) -> asyncio.Lock:
+        if self.kind == "sqlite":
+            return self._global_lock
+        return asyncio.Lock() if lock is None else self._locks[lock]
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[SqlUnit]:
+        async with self.engine.connect() as connection:
+            yield SqlUnit(connection, self.schema, self.kind, writable=False, cache=self.cache)
+
+    @asynccontextmanager
+    async def transaction(self, lock: str | None = None) -> AsyncIterator[SqlUnit]:
+        async with self._local_lock(lock), self.engine.begin() as connection:
+            if lock is not None and self.kind == "postgresql":
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(lock)}
+                )
+            unit = SqlUnit(connection, self.schema, self.kind, writable=True, cache=self.cache)
+            yield unit
+            await unit.flush()
+        changes = unit.changed()
+        self.forget(changes)
+        await unit._committed()
+        self.observers.told(lock, changes)
+
+    def forget(self, changes: Changes) -> None:
+        if self.cache is not None:
+            self.cache.forget(changes)
+
+    def observe(self, hook: CommitHook) -> None:
+        self.observers.add(hook)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

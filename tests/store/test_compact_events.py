@@ -1,0 +1,152 @@
+"""Events on disk are compact, events read through the store are whole (issue 10), on
+SQLite and PostgreSQL: rows written before migration 0017 read back unchanged after it,
+new rows are stored compact, and going back down rewrites them in full."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import MetaData, insert, select
+from sqlalchemy.engine import Connection
+
+from switchboard.database import SCHEMA, alembic_config, upgrade
+from switchboard.distribution.domain.records import Event
+from switchboard.kernel.criteria import eq
+from switchboard.store.sql import SqlStore
+from tests.databases import create_postgres_database, drop_postgres_database, require_postgres
+
+BEFORE = "0012_channels"
+WS, TASK, QUEUE, FLOW = ("WS" + "1" * 32, "WT" + "2" * 32, "WQ" + "3" * 32, "WW" + "4" * 32)
+PAYLOAD = {
+    "workspace_sid": WS,
+    "workspace_name": "Support",
+    "task_sid": TASK,
+    "task_attributes": json.dumps({"type": "support"}),
+    "task_age": "0",
+    "task_priority": "0",
+    "task_assignment_status": "pending",
+    "task_channel_sid": "TC" + "5" * 32,
+    "task_queue_sid": QUEUE,
+    "workflow_sid": FLOW,
+    "task_queue_name": "All",
+}
+
+
+def _event(sid: str, description: str) -> dict[str, Any]:
+    """An event row as `record` writes it in full (and as rows before 0017 are)."""
+    return {
+        "sid": sid,
+        "account_sid": "AC" + "6" * 32,
+        "workspace_sid": WS,
+        "event_type": "task-queue.entered",
+        "resource_type": "task",
+        "resource_sid": TASK,
+        "actor_type": "workspace",
+        "actor_sid": WS,
+        "description": description,
+        "event_data": json.dumps(PAYLOAD, separators=(",", ":")),
+        "source": "switchboard",
+        "source_ip_address": None,
+        "event_date": 1_700_000_000_000,
+        "task_sid": TASK,
+        "worker_sid": None,
+        "reservation_sid": None,
+        "task_queue_sid": QUEUE,
+        "workflow_sid": FLOW,
+        "task_channel": None,
+    }
+
+
+OLD = _event("EV" + "a" * 32, f"Task {TASK} entered TaskQueue 100% All")
+NEW = _event("EV" + "b" * 32, f"Task {TASK} entered TaskQueue 50%s %t All")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database (no migration applied yet)."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'events.db'}"
+        return
+    await require_postgres()
+    url = await create_postgres_database(migrated=False)
+    try:
+        yield url
+    finally:
+        await drop_postgres_database(url)
+
+
+async def _sync(url: str, work: Any) -> Any:
+    store = SqlStore(url, SCHEMA)
+    try:
+        async with store.engine.begin() as connection:
+            return await connection.run_sync(work)
+    finally:
+        await store.dispose()
+
+
+def _raw(connection: Connection) -> dict[str, dict[str, Any]]:
+    """The events table's rows as stored, by sid."""
+    meta = MetaData()
+    meta.reflect(connection, only=["events"])
+    table = meta.tables["events"]
+    rows = connection.execute(select(table)).mappings().all()
+    return {row["sid"]: {k: v for k, v in row.items() if k != "seq"} for row in rows}
+
+
+async def _read(url: str) -> dict[str, Event]:
+    store = SqlStore(url, SCHEMA)
+    try:
+        async with store.read() as unit:
+            return {e.sid: e for e in await unit.select(Event, eq("workspace_sid", WS))}
+    finally:
+        await store.dispose()
+
+
+async def test_events_are_stored_compact_and_read_whole_across_the_migration(url: str) -> None:
+    def fill_before(connection: Connection) -> None:
+        command.upgrade(alembic_config(url, connection), BEFORE)
+        meta = MetaData()
+        meta.reflect(connection, only=["events"])
+        connection.execute(insert(meta.tables["events"]).values(OLD))
+
+    await _sync(url, fill_before)
+    store = SqlStore(url, SCHEMA)
+    try:
+        await upgrade(store)
+        async with store.transaction(WS) as unit:
+            unit.add(Event(**NEW))
+    finally:
+        await store.dispose()
+
+    # through the store: both whole, exactly as written
+    read = await _read(url)
+    assert {sid: {**vars(e), "seq": None} for sid, e in read.items()} == {
+        OLD["sid"]: {**OLD, "seq": None},
+        NEW["sid"]: {**NEW, "seq": None},
+    }
+
+    # on disk: the old row as it was (its `%` escaped), the new one compact
+    raw = await _sync(url, _raw)
+    assert raw[OLD["sid"]] == {**OLD, "description": OLD["description"].replace("%", "%%")}
+    new = raw[NEW["sid"]]
+    assert (new["resource_sid"], new["actor_type"], new["actor_sid"], new["source"]) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert TASK not in new["description"] and TASK not in new["event_data"]
+    assert "task_assignment_status" not in new["event_data"]
+    assert len(new["event_data"]) < len(NEW["event_data"]) / 2
+
+    # going back down leaves both rows whole on disk
+    def down(connection: Connection) -> dict[str, dict[str, Any]]:
+        command.downgrade(alembic_config(url, connection), BEFORE)
+        return _raw(connection)
+
+    assert await _sync(url, down) == {OLD["sid"]: OLD, NEW["sid"]: NEW}

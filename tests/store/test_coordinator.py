@@ -1,0 +1,108 @@
+"""Processes that share PostgreSQL: pokes carry what changed; a deaf listener is noticed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+
+from switchboard.store.ownership import PostgresCoordinator
+from tests.databases import create_postgres_database, drop_postgres_database, require_postgres
+
+pytestmark = pytest.mark.postgres
+WS = "WS" + "2" * 32
+
+
+@pytest.fixture
+async def dsn() -> AsyncIterator[str]:
+    await require_postgres()
+    url = await create_postgres_database(migrated=False)
+    yield url.replace("postgresql+asyncpg://", "postgresql://")
+    await drop_postgres_database(url)
+
+
+async def _nothing(_event: dict[str, Any]) -> None:
+    return None
+
+
+async def _no_event(_sid: str) -> dict[str, Any] | None:
+    return None
+
+
+async def _until(check: Any, timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        assert loop.time() < deadline, "not within the time allowed"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_poke_carries_its_detail_to_the_other_processes(dsn: str) -> None:
+    heard: list[tuple[str, str | None]] = []
+    owner, other = PostgresCoordinator(dsn, _no_event), PostgresCoordinator(dsn, _no_event)
+    await owner.start(lambda ws, detail: heard.append((ws, detail)), _nothing)
+    await other.start(lambda _ws, _detail: None, _nothing)
+    try:
+        await other.announce_poke(WS, '{"keys":{"Task":[["WT1"]]},"sweeps":[]}')
+        await other.announce_poke(WS)
+        await _until(lambda: len(heard) == 2)
+        assert heard == [(WS, '{"keys":{"Task":[["WT1"]]},"sweeps":[]}'), (WS, None)]
+    finally:
+        await owner.stop()
+        await other.stop()
+
+
+async def test_when_the_listening_connection_dies_every_owned_workspace_is_reread(
+    dsn: str,
+) -> None:
+    """Notifications sent while nobody listened are lost: the owner must not trust its
+    in-memory picture, so it is poked with "unknown" (None) and listens again."""
+    heard: list[tuple[str, str | None]] = []
+    owner, other = PostgresCoordinator(dsn, _no_event), PostgresCoordinator(dsn, _no_event)
+    await owner.start(lambda ws, detail: heard.append((ws, detail)), _nothing)
+    await other.start(lambda _ws, _detail: None, _nothing)
+    try:
+        assert await owner.owns(WS)
+        listener = owner._notify_conn
+        assert listener is not None
+        admin = await asyncpg.connect(dsn)
+        try:
+            await admin.execute("SELECT pg_terminate_backend($1)", listener.get_server_pid())
+        finally:
+            await admin.close()
+        await _until(lambda: (WS, None) in heard)
+        await _until(lambda: owner._notify_conn is not None and not owner._notify_conn.is_closed())
+        heard.clear()
+        await other.announce_poke(WS, "{}")
+        await _until(lambda: (WS, "{}") in heard)  # listening again
+    finally:
+        await owner.stop()
+        await other.stop()
+
+
+async def test_queued_events_reach_the_other_process_in_commit_order_even_at_stop(
+    dsn: str,
+) -> None:
+    """The bus hands events over synchronously (an awaiting subscriber lets a later
+    commit's events overtake); the coordinator sends them in order, and stopping sends
+    what is still queued rather than dropping it."""
+    received: list[int] = []
+
+    async def record(event: dict[str, Any]) -> None:
+        received.append(event["n"])
+
+    sender, other = PostgresCoordinator(dsn, _no_event), PostgresCoordinator(dsn, _no_event)
+    await sender.start(lambda _ws, _detail: None, _nothing)
+    await other.start(lambda _ws, _detail: None, record)
+    try:
+        for n in range(50):
+            sender.queue_event({"sid": f"EV{n}", "n": n})  # synchronous: nothing to await
+        await sender.stop()  # right away: the queue is flushed first
+        await _until(lambda: len(received) == 50)
+        assert received == list(range(50))
+    finally:
+        await sender.stop()
+        await other.stop()

@@ -1,0 +1,208 @@
+"""Event rows are stored compact and read back as the full records, exactly (issue 10,
+"events stay small"): the `events` table's row codec, as the SQL store applies it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from switchboard.distribution.domain.records import Event
+from switchboard.distribution.persistence import event_rows as compact
+from switchboard.distribution.persistence.tables import events
+from switchboard.store.schema import Schema
+
+WS = "WS" + "a" * 32
+TASK = "WT" + "b" * 32
+RES = "WR" + "c" * 32
+WORKER = "WK" + "d" * 32
+QUEUE = "WQ" + "e" * 32
+FLOW = "WW" + "f" * 32
+OTHER = "WT" + "9" * 32
+
+
+def _json(value: Any) -> str:
+    """The text `record` stores and the API's `event_data` re-serializes (no spaces)."""
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _event(**fields: Any) -> Event:
+    base: dict[str, Any] = {
+        "seq": 7,
+        "sid": "EV" + "1" * 32,
+        "account_sid": "AC" + "2" * 32,
+        "workspace_sid": WS,
+        "event_type": "reservation.created",
+        "resource_type": "reservation",
+        "resource_sid": RES,
+        "actor_type": "workspace",
+        "actor_sid": WS,
+        "description": f"Task {TASK} reserved for Worker Alice",
+        "event_data": "{}",
+        "source": "switchboard",
+        "event_date": 1_700_000_000_000,
+        "task_sid": TASK,
+        "worker_sid": WORKER,
+        "reservation_sid": RES,
+        "task_queue_sid": QUEUE,
+        "workflow_sid": FLOW,
+    }
+    return Event(**(base | fields))
+
+
+EVENTS = Schema({Event: events}).of(Event)
+
+
+def _stored(event: Event) -> dict[str, Any]:
+    """The row the SQL store writes for the record."""
+    return EVENTS.row(event)
+
+
+def _read(row: dict[str, Any]) -> Event:
+    """The record the SQL store builds from a stored row."""
+    record: Event = EVENTS.record(row)
+    return record
+
+
+def _payload() -> dict[str, Any]:
+    return {
+        "workspace_sid": WS,
+        "workspace_name": "Support",
+        "reservation_sid": RES,
+        "task_sid": TASK,
+        "task_attributes": json.dumps({"type": "support", "lang": "fr"}),
+        "task_age": "3",
+        "task_priority": "0",
+        "task_assignment_status": "reserved",
+        "task_channel_sid": "TC" + "3" * 32,
+        "task_queue_sid": QUEUE,
+        "workflow_sid": FLOW,
+        "worker_sid": WORKER,
+        "worker_name": "Alice",
+        "worker_attributes": "{}",
+        "worker_activity_sid": None,
+        "worker_activity_name": None,
+        "filter_index": 0,
+        "target_index": 1,
+    }
+
+
+def _data(event: Event) -> Any:
+    return json.loads(event.event_data)
+
+
+def test_a_reservation_event_reads_back_exactly_what_was_recorded() -> None:
+    event = _event(event_data=_json(_payload()))
+    assert _read(_stored(event)) == event
+
+
+def test_the_stored_row_keeps_each_fact_once() -> None:
+    event = _event(event_data=_json(_payload()))
+    stored = _stored(event)
+    # the filter columns' sids are not repeated in the payload or the description, and
+    # the resource sid, the workspace as actor and the source are NULL
+    for sid in (WS, TASK, RES, WORKER, QUEUE, FLOW):
+        assert sid not in stored["event_data"]
+        assert sid not in stored["description"]
+    assert [stored[name] for name in ("resource_sid", "actor_type", "actor_sid", "source")] == [
+        None
+    ] * 4
+    assert "task_attributes" not in stored["event_data"]  # coded key
+    assert len(stored["event_data"]) < len(event.event_data) / 2
+
+
+def test_a_sid_that_differs_from_its_column_is_stored_as_it_is() -> None:
+    payload = _payload() | {"task_queue_sid": None, "workflow_sid": "WW" + "0" * 32}
+    event = _event(event_data=_json(payload), actor_type="worker", actor_sid=WORKER)
+    stored = _stored(event)
+    assert "WW" + "0" * 32 in stored["event_data"]
+    assert (stored["actor_type"], stored["actor_sid"]) == ("worker", WORKER)
+    assert _read(stored) == event
+
+
+def test_rows_written_before_the_compact_form_read_back_unchanged() -> None:
+    """Old rows: full payload, every column set; a literal `%` was escaped by 0017."""
+    event = _event(event_data=json.dumps(_payload()), description="100% done")
+    old = {**vars(event), "description": "100%% done"}  # as 0017 left it
+    assert _read(old) == event  # the payload text too, spaces and all
+    assert _data(_read(old)) == _payload()
+
+
+def test_a_key_under_both_its_full_name_and_its_code_reads_as_the_full_name() -> None:
+    """As the SQL statistics read it (full name first, then the code)."""
+    stored = _stored(_event(event_data=_json({"worker_time_in_previous_activity_ms": "5"})))
+    patched = {**json.loads(stored["event_data"]), "worker_time_in_previous_activity_ms": "9"}
+    stored["event_data"] = json.dumps(patched)
+    assert _data(_read(stored)) == {"worker_time_in_previous_activity_ms": "9"}
+
+
+def test_coded_columns_cannot_be_compared_or_bulk_updated_in_sql() -> None:
+    with pytest.raises(ValueError, match="stored coded"):
+        EVENTS.refuse_coded(["event_data"])
+    EVENTS.refuse_coded(["event_date", "task_sid", "sid"])
+
+
+SIDS = st.sampled_from([WS, TASK, RES, WORKER, QUEUE, FLOW, OTHER, None])
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.sampled_from([0, 0.0, False]),  # 0 is the stored "same as the column" mark
+    st.text(max_size=12),
+    SIDS,
+    st.lists(st.integers(0, 2), max_size=2),
+)
+KEYS = st.sampled_from([*compact.CODES, "unknown_key", *compact.COLUMN_KEYS])
+
+
+@settings(deadline=None)  # a loaded machine must not fail it
+@given(
+    data=st.dictionaries(KEYS, VALUES, max_size=8),
+    description=st.lists(
+        st.one_of(
+            st.sampled_from([TASK, RES, WORKER, QUEUE, FLOW, WS, "%", "%t", "%%"]),
+            st.text(max_size=5),
+        ),
+        max_size=6,
+    ),
+    resource=st.sampled_from(
+        ["task", "reservation", "worker", "workspace", "task_queue", "workflow", "activity"]
+    ),
+    resource_sid=SIDS.filter(lambda sid: sid is not None),
+    actor=st.sampled_from([("workspace", WS), ("worker", WORKER), ("workspace", OTHER)]),
+    columns=st.fixed_dictionaries(
+        {
+            "task_sid": SIDS,
+            "worker_sid": SIDS,
+            "reservation_sid": SIDS,
+            "task_queue_sid": SIDS,
+            "workflow_sid": SIDS,
+        }
+    ),
+    source=st.sampled_from(["switchboard", "api", "sdk"]),
+)
+def test_any_event_reads_back_exactly_what_was_recorded(
+    data: dict[str, Any],
+    description: list[str],
+    resource: str,
+    resource_sid: str,
+    actor: tuple[str, str],
+    columns: dict[str, str | None],
+    source: str,
+) -> None:
+    event = _event(
+        event_data=_json(data),
+        description="".join(description),
+        resource_type=resource,
+        resource_sid=resource_sid,
+        actor_type=actor[0],
+        actor_sid=actor[1],
+        source=source,
+        **columns,
+    )
+    stored = _stored(event)
+    assert _read(stored) == event
+    assert _data(_read(stored)) == data
