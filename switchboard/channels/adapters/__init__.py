@@ -1,0 +1,1 @@
+"""The channels' provider adapters (Twilio's Messages API, ...)."""

@@ -1,0 +1,1 @@
+"""The channels' pure core: records, address normalisation, webhook parsing (no I/O)."""

@@ -1,0 +1,1 @@
+"""The channels' application services: addresses, inbound contacts, outbound replies."""
