@@ -8,17 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from sqlalchemy import select
 
-from switchboard.services.accounts import create_account
-from switchboard.services.context import Services
-from switchboard.services.task_queues import TaskQueueFields, create_task_queue
-from switchboard.services.workers import WorkerCreate, create_worker
-from switchboard.services.workflows import WorkflowFields, create_workflow
-from switchboard.services.workspaces import WorkspaceCreate, create_workspace
-from switchboard.store import tables as t
-from switchboard.store.database import Store
-from switchboard.store.migrate import upgrade
+from switchboard.database import upgrade
+from switchboard.distribution.config.task_queues import TaskQueueFields, create_task_queue
+from switchboard.distribution.config.workflows import WorkflowFields, create_workflow
+from switchboard.distribution.config.workspaces import WorkspaceCreate, create_workspace
+from switchboard.distribution.domain.records import Activity
+from switchboard.distribution.work.workers import WorkerCreate, create_worker
+from switchboard.kernel.criteria import eq
+from switchboard.kernel.ports import Store
+from switchboard.runtime import Core, build_core
+from switchboard.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -45,11 +45,18 @@ def sqlite_url(path: Path) -> str:
 
 
 async def _available(store: Store, workspace_sid: str) -> str:
-    async with store.read() as session:
-        query = select(t.Activity.sid).where(
-            t.Activity.workspace_sid == workspace_sid, t.Activity.friendly_name == "Available"
+    async with store.read() as unit:
+        activity = await unit.first(
+            Activity, eq("workspace_sid", workspace_sid), eq("friendly_name", "Available")
         )
-        return str((await session.execute(query)).scalar_one())
+    assert activity is not None
+    return activity.sid
+
+
+def open_core(url: str) -> Core:
+    """The store, accounts and services of a bench database (no dispatcher: nothing is routed)."""
+    ensure_secret_key()
+    return build_core(Settings(database_url=url))
 
 
 async def create_center(path: Path, workers: int, *, multi_task: bool = True) -> Center:
@@ -59,12 +66,12 @@ async def create_center(path: Path, workers: int, *, multi_task: bool = True) ->
 
 async def create_center_at(url: str, workers: int, *, multi_task: bool = True) -> Center:
     """The same center in any database (PostgreSQL for the scale-out benchmark)."""
-    ensure_secret_key()
-    store = Store(url)
+    core = open_core(url)
+    store = core.store
     try:
         await upgrade(store)
-        svc = Services(store=store)
-        account, token = await create_account(store, "bench")
+        svc = core.services
+        account, token = await core.accounts.create("bench")
         workspace = await create_workspace(
             svc, account.sid, WorkspaceCreate("Bench", multi_task_enabled=multi_task)
         )
@@ -80,5 +87,5 @@ async def create_center_at(url: str, workers: int, *, multi_task: bool = True) -
             params = WorkerCreate(f"bench-{index}", available, json.dumps({"n": index}))
             sids.append((await create_worker(svc, account.sid, workspace.sid, params)).sid)
     finally:
-        await store.dispose()
+        await core.close()
     return Center(url, account.sid, token, workspace.sid, workflow.sid, tuple(sids))

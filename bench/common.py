@@ -10,7 +10,7 @@ from typing import Literal
 
 Row = dict[str, str]
 Better = Literal["higher", "lower"]
-ROW_KEYS = ("benchmark", "metric", "value", "baseline", "ratio", "notes")
+ROW_KEYS = ("benchmark", "metric", "value", "baseline", "ratio", "target", "verdict", "notes")
 
 
 @dataclass(frozen=True)
@@ -27,26 +27,63 @@ class Config:
     latency_light_rate: float | None = 25.0
     latency_seconds: float = 15.0
     latency_workers: int = 100
+    latency_warmup_seconds: float = 1.0
     memory_tasks: int = 100_000
     disk_tasks: int = 2_000
+    backlog_tasks: int = 20_000
+    diagnose_requests: int = 400
+    scaleout_seconds: float = 12.0
+    scaleout_processes: tuple[int, ...] = (1, 2, 3)
+    queue_seconds: float = 10.0  # PostgreSQL lifecycle vs pgqueuer, each side
+    failover_warmup_seconds: float = 3.0
     quick: bool = False
 
     @classmethod
     def quick_config(cls) -> Config:
+        """Tiny sizes: every benchmark runs once end to end; the figures mean nothing.
+
+        The work is bounded by counts, not by how fast the machine is, so a loaded
+        machine only makes the run slower, never makes it fail.
+        """
         return cls(
-            workers=300,
-            tasks=3_000,
-            naive_seconds=2.0,
-            http_requests=300,
-            http_seconds=3.0,
-            latency_rate=100.0,
+            workers=50,
+            tasks=300,
+            naive_seconds=0.5,
+            http_requests=40,
+            http_seconds=2.0,
+            http_concurrency=4,
+            latency_rate=20.0,
             latency_light_rate=None,
-            latency_seconds=2.0,
-            latency_workers=20,
-            memory_tasks=3_000,
-            disk_tasks=200,
+            latency_seconds=1.0,
+            latency_workers=5,
+            latency_warmup_seconds=0.0,
+            memory_tasks=300,
+            disk_tasks=30,
+            backlog_tasks=300,
+            diagnose_requests=20,
+            scaleout_seconds=1.0,
+            scaleout_processes=(1, 2),
+            queue_seconds=1.0,
+            failover_warmup_seconds=0.5,
             quick=True,
         )
+
+
+def short_config() -> Config:
+    """The CI profile (`python -m bench --check --short`): in-process benchmarks only (no
+    server, no PostgreSQL), sizes small enough for a loaded 2-core machine yet large
+    enough that each timed figure lasts tens of milliseconds (ratios, not speeds, are
+    gated)."""
+    return Config(
+        workers=400,
+        tasks=4_000,
+        naive_seconds=1.0,
+        memory_tasks=2_000,
+        disk_tasks=100,
+        backlog_tasks=2_000,
+        diagnose_requests=160,
+        quick=True,
+    )
 
 
 @dataclass
@@ -60,6 +97,11 @@ class Result:
     baseline: float | None = None
     better: Better = "higher"
     notes: list[str] = field(default_factory=list)
+    # issue 10's table: what the figure should reach, whether it did, and when it did not,
+    # the measurement that shows why and what would fix it
+    target: str = ""
+    met: bool | None = None
+    why_missed: str = ""
 
     @property
     def ratio(self) -> float | None:
@@ -75,8 +117,22 @@ class Result:
             "value": fmt(self.value, self.unit),
             "baseline": "" if self.baseline is None else fmt(self.baseline, self.unit),
             "ratio": "" if ratio is None else f"{ratio:.2f}x",
-            "notes": "; ".join(self.notes),
+            "target": self.target,
+            "verdict": self.verdict,
+            "notes": "; ".join(self.notes + self._missed_note()),
         }
+
+    @property
+    def verdict(self) -> str:
+        return "" if self.met is None else "MET" if self.met else "MISSED"
+
+    def _missed_note(self) -> list[str]:
+        return [f"MISSED: {self.why_missed}"] if self.met is False and self.why_missed else []
+
+    def judge(self, target: str, met: bool, why_missed: str = "") -> Result:
+        """Record the target, the verdict and (for a miss) why; returns self for chaining."""
+        self.target, self.met, self.why_missed = target, met, why_missed
+        return self
 
 
 def fmt(value: float, unit: str) -> str:

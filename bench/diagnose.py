@@ -1,7 +1,7 @@
 """Where the HTTP path's time goes, measured in process (no network, no client cost).
 
 POST /Tasks through the ASGI app: SQL statements per request (an engine event
-listener counts them), CPU per request with routing on and with the router's
+listener counts them), CPU per request with routing on and with the dispatcher's
 doorbell disconnected, and the cost of one trivial statement through SQLAlchemy's
 async session and aiosqlite (each statement is a hop to aiosqlite's thread).
 """
@@ -20,23 +20,26 @@ from sqlalchemy import event, text
 from bench.center import Center, create_center
 from bench.common import Config, Result
 from bench.load import basic_auth
+from switchboard.database import SCHEMA
 from switchboard.runtime import build_runtime
+from switchboard.settings import Settings
+from switchboard.store.sql import SqlStore
 
 NAME = "HTTP path breakdown (in-process)"
 CONCURRENCY = 8
 
 
-async def _post_many(center: Center, requests: int, *, routing: bool) -> tuple[float, float]:
+async def post_many(center: Center, requests: int, *, routing: bool) -> tuple[float, float]:
     """(CPU seconds per request, SQL statements per request) over `requests` POSTs."""
-    runtime = build_runtime(center.database_url)
-    if not routing:
-        runtime.services.poke = lambda _workspace_sid: None
+    runtime = build_runtime(Settings(database_url=center.database_url))
     statements = [0]
 
     def count(*_args: Any) -> None:
         statements[0] += 1
 
-    event.listen(runtime.services.store.engine.sync_engine, "before_cursor_execute", count)
+    store = runtime.core.store
+    assert isinstance(store, SqlStore)
+    event.listen(store.engine.sync_engine, "before_cursor_execute", count)
     body = {"WorkflowSid": center.workflow_sid, "Attributes": json.dumps({"type": "support"})}
     transport = httpx.ASGITransport(app=runtime.app)
     headers = basic_auth(center.account_sid, center.token)
@@ -45,7 +48,9 @@ async def _post_many(center: Center, requests: int, *, routing: bool) -> tuple[f
         httpx.AsyncClient(transport=transport, base_url="http://bench", headers=headers) as client,
     ):
         await client.post(center.tasks_path, data=body)  # warm caches
-        await runtime.router.wait_idle()
+        await runtime.dispatcher.wait_idle()
+        if not routing:
+            await runtime.dispatcher.stop()  # the doorbell rings, nobody routes
         statements[0] = 0
         cpu = time.process_time()
 
@@ -54,32 +59,31 @@ async def _post_many(center: Center, requests: int, *, routing: bool) -> tuple[f
                 await client.post(center.tasks_path, data=body)
 
         await asyncio.gather(*(lane() for _ in range(CONCURRENCY)))
-        await runtime.router.wait_idle()
+        await runtime.dispatcher.wait_idle()
         done = requests // CONCURRENCY * CONCURRENCY
         return (time.process_time() - cpu) / done, statements[0] / done
 
 
 async def _statement_cost(center: Center) -> float:
-    runtime = build_runtime(center.database_url)
-    store = runtime.services.store
+    store = SqlStore(center.database_url, SCHEMA)
     rounds = 500
     try:
-        async with store.read() as session:
-            await session.execute(text("SELECT 1"))
+        async with store.read() as unit:
+            await unit.connection.execute(text("SELECT 1"))
             cpu = time.process_time()
             for _ in range(rounds):
-                await session.execute(text("SELECT 1"))
+                await unit.connection.execute(text("SELECT 1"))
             return (time.process_time() - cpu) / rounds
     finally:
         await store.dispose()
 
 
 def run(config: Config, workdir: Path) -> list[Result]:
-    requests = 80 if config.quick else 400
+    requests = config.diagnose_requests
     with_routing = asyncio.run(create_center(workdir / "diag-a.db", workers=0))
     without = asyncio.run(create_center(workdir / "diag-b.db", workers=0))
-    cpu_on, statements = asyncio.run(_post_many(with_routing, requests, routing=True))
-    cpu_off, statements_off = asyncio.run(_post_many(without, requests, routing=False))
+    cpu_on, statements = asyncio.run(post_many(with_routing, requests, routing=True))
+    cpu_off, statements_off = asyncio.run(post_many(without, requests, routing=False))
     statement = asyncio.run(_statement_cost(with_routing))
     sizes = f"{requests} POST /Tasks, {CONCURRENCY} concurrent, ASGI transport, empty workspace"
     return [

@@ -5,10 +5,12 @@ each with a workspace of 20 workers. Both send open-loop `GET .../Workers`
 (the arrival schedule does not wait for answers, as real clients do not); the
 noisy tenant at 20x the quiet tenant's rate, chosen so that the noise alone is
 well past the server's measured capacity. We measure the quiet tenant's p99
-latency alone and with the noise, once with fair scheduling on and once off.
+latency alone and with the noise: three runs with fair scheduling on and 4
+requests in flight (issue 10's target: at most 2x the alone p99 in every run; the
+row shows the worst run and lists all three), and once with fair scheduling off.
 
 Everything is bounded: a fixed number of phases of a few seconds each, a hard
-deadline of 60 s in total, and a cap on outstanding requests per tenant.
+deadline of 90 s in total, and a cap on outstanding requests per tenant.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from pathlib import Path
 
 import httpx
 
+from switchboard.testing import processes
+
 Row = dict[str, str]
 ALONE_SECONDS = 5.0
 NOISY_SECONDS = 8.0
@@ -38,7 +42,9 @@ WARMUP_SECONDS = 1.0
 NOISE_FACTOR = 20
 OVERLOAD = 1.6  # the noisy tenant sends this multiple of the measured capacity
 MAX_OUTSTANDING = 256
-DEADLINE_SECONDS = 60.0  # no subprocess may outlive this
+DEADLINE_SECONDS = 90.0  # no subprocess may outlive this
+RUNS = 3  # issue 10: stable across 3 runs
+TARGET_RATIO = 2.0
 SERVER_SETTINGS = {
     "SWITCHBOARD_FAIRNESS": "1",
     "SWITCHBOARD_MAX_QUEUE": "32",
@@ -90,17 +96,13 @@ def serving(database_url: str, settings: dict[str, str], log: Path) -> Iterator[
     command = [sys.executable, "-m", "switchboard", "serve", "--database-url", database_url]
     command += ["--port", str(port), "--log-level", "warning"]
     with log.open("ab") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+        process = processes.spawn(command, stdout=out, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(process, base)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        processes.stop(process)
 
 
 def _wait_ready(process: subprocess.Popen[bytes], base: str) -> None:
@@ -228,13 +230,10 @@ async def closed_loop(base: str, tenant: Tenant, seconds: float, connections: in
 def _in_subprocess(mode: str, base: str, tenant: Tenant, *numbers: float) -> str:
     """Run a load in another process, so the quiet tenant's clock is not the noise's."""
     args = [base, tenant.sid, tenant.token, tenant.workspace, *map(str, numbers)]
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.fairness", mode, *args],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=DEADLINE_SECONDS,
-    )
+    command = [sys.executable, "-m", "bench.fairness", mode, *args]
+    done = processes.run(command, timeout=DEADLINE_SECONDS)
+    if done.returncode != 0:
+        raise subprocess.CalledProcessError(done.returncode, command, done.stdout, done.stderr)
     return done.stdout.strip()
 
 
@@ -254,20 +253,18 @@ async def scenario(base: str, quiet: Tenant, noisy: Tenant, rate: float) -> Samp
 
 async def _prepare(database_url: str) -> tuple[Tenant, Tenant]:
     """Two tenants, each with a 20-worker workspace, written straight into the store."""
-    from switchboard.services import accounts
-    from switchboard.services.context import Services
-    from switchboard.services.workers import WorkerCreate, create_worker
-    from switchboard.services.workspaces import WorkspaceCreate, create_workspace
-    from switchboard.store.database import Store
-    from switchboard.store.migrate import upgrade
+    from bench.center import open_core
+    from switchboard.database import upgrade
+    from switchboard.distribution.config.workspaces import WorkspaceCreate, create_workspace
+    from switchboard.distribution.work.workers import WorkerCreate, create_worker
 
-    store = Store(database_url)
+    core = open_core(database_url)
     try:
-        await upgrade(store)
-        svc = Services(store=store)
+        await upgrade(core.store)
+        svc = core.services
         tenants = []
         for name in ("quiet", "noisy"):
-            account, token = await accounts.create_account(store, name)
+            account, token = await core.accounts.create(name)
             workspace = await create_workspace(svc, account.sid, WorkspaceCreate(name))
             for i in range(20):
                 await create_worker(
@@ -276,7 +273,7 @@ async def _prepare(database_url: str) -> tuple[Tenant, Tenant]:
             tenants.append(Tenant(account.sid, token, workspace.sid))
         return tenants[0], tenants[1]
     finally:
-        await store.dispose()
+        await core.close()
 
 
 def _ms(seconds: float) -> str:
@@ -290,14 +287,16 @@ class Setup:
 
 
 SETUPS = (
-    Setup("fair scheduling on, 1 in flight", {"SWITCHBOARD_MAX_IN_FLIGHT": "1"}),
     Setup("fair scheduling on, 4 in flight", {"SWITCHBOARD_MAX_IN_FLIGHT": "4"}),
     Setup("fair scheduling off", {"SWITCHBOARD_FAIRNESS": "0"}),
 )
 
 
-def _row(setup: Setup, alone: Sample, together: Sample, load: tuple[float, float]) -> Row:
+def _row(setup: Setup, alone: Sample, runs: list[Sample], load: tuple[float, float]) -> Row:
+    """The worst of `runs` against the quiet tenant alone; every run's ratio in the notes."""
     rate, cap = load
+    ratios = [run.p(0.99) / alone.p(0.99) for run in runs]
+    together = runs[max(range(len(runs)), key=lambda i: ratios[i])]
     noisy = together.statuses
     quiet_bad = sum(n for status, n in noisy.items() if status > 0 and status != 200)
     notes = [
@@ -308,15 +307,32 @@ def _row(setup: Setup, alone: Sample, together: Sample, load: tuple[float, float
         f"noisy served {noisy[-200] / (NOISY_SECONDS - WARMUP_SECONDS):.0f} req/s,"
         f" {noisy[-429]} got 429, {together.neighbour_shed} not sent (client cap)",
         f"quiet non-200: {quiet_bad}, not sent: {together.shed}",
+        "load average at the end {:.2f} / {:.2f} / {:.2f}".format(*os.getloadavg()),
     ]
-    return {
+    label = setup.label
+    if len(runs) > 1:
+        label += f", worst of {len(runs)} runs"
+        notes.insert(0, "p99 ratio per run: " + ", ".join(f"{r:.2f}x" for r in ratios))
+    row = {
         "benchmark": "fairness",
-        "metric": f"quiet tenant p99 beside a 20x noisy one ({setup.label})",
+        "metric": f"quiet tenant p99 beside a 20x noisy one ({label})",
         "value": _ms(together.p(0.99)),
         "baseline": _ms(alone.p(0.99)),
-        "ratio": f"{together.p(0.99) / alone.p(0.99):.2f}x",
-        "notes": "; ".join(notes),
+        "ratio": f"{max(ratios):.2f}x",
+        "better": "lower",
     }
+    if len(runs) > 1:
+        met = max(ratios) <= TARGET_RATIO
+        row |= {"target": f"<= {TARGET_RATIO:.0f}x in each of {RUNS} runs"}
+        row |= {"verdict": "MET" if met else "MISSED"}
+        if not met:
+            notes.append(
+                "MISSED: the quiet p50 above shows whether the quiet request waited for a "
+                "slot (p50 far above alone: fewer per-account slots, "
+                "SWITCHBOARD_MAX_IN_FLIGHT_PER_ACCOUNT) or shared the CPU with the noisy "
+                "requests beside it (p50 near alone, p99 up: the machine's other load)"
+            )
+    return row | {"notes": "; ".join(notes)}
 
 
 def _skipped(setup: Setup) -> Row:
@@ -334,21 +350,23 @@ def _measure(database_url: str, workdir: Path, quiet: Tenant, noisy: Tenant) -> 
     rows: list[Row] = []
     started = time.monotonic()
     for setup in SETUPS:
-        if time.monotonic() - started + NOISY_SECONDS + 5 > DEADLINE_SECONDS:
-            rows.append(_skipped(setup))
-            continue
+        runs: list[Sample] = []
+        count = RUNS if setup.settings.get("SWITCHBOARD_FAIRNESS") != "0" else 1
         with serving(database_url, setup.settings, workdir / "server.log") as base:
             if alone is None:  # calibrate and take the baseline once, on the first server
                 cap = float(_in_subprocess("--capacity", base, noisy, CAPACITY_SECONDS))
                 load = (max(1.0, cap * OVERLOAD / NOISE_FACTOR), cap)
                 alone = asyncio.run(open_loop(base, quiet, load[0], ALONE_SECONDS, MAX_OUTSTANDING))
-            together = asyncio.run(scenario(base, quiet, noisy, load[0]))
-        rows.append(_row(setup, alone, together, load))
+            for _run in range(count):
+                if time.monotonic() - started + NOISY_SECONDS + 5 > DEADLINE_SECONDS:
+                    break
+                runs.append(asyncio.run(scenario(base, quiet, noisy, load[0])))
+        rows.append(_row(setup, alone, runs, load) if runs else _skipped(setup))
     return rows
 
 
 def run() -> list[Row]:
-    """Every setup on one database (about 40 s in all); the table rows."""
+    """Every setup on one database (about 55 s in all); the table rows."""
     with tempfile.TemporaryDirectory(prefix="sb-fairness-") as workdir:
         database_url = f"sqlite+aiosqlite:///{Path(workdir) / 'fairness.db'}"
         quiet, noisy = asyncio.run(_prepare(database_url))

@@ -5,6 +5,13 @@ median of the up to 30 runs before them, as a *score* where 1.0 means "as before
 and below 1.0 means worse (ratio new/old when higher is better, old/new when lower
 is better). A score below 0.7 fails, below 0.8 warns. Medians of several runs keep
 one noisy run (a busy machine) from failing the gate. Quick runs are never compared.
+
+The short profile (`--short`, what CI runs) keeps its own history
+(`results/history-short.jsonl`) and is gated differently: CI has one fresh run, so
+:func:`check_fresh` compares each of its ratios with the worst of the recorded short
+runs (small sizes are noisy; the worst recorded value already includes that noise),
+failing only when a ratio is more than twice as bad (score below 0.5) — a regression,
+not a slow or busy machine, since both sides of a ratio run together.
 """
 
 from __future__ import annotations
@@ -19,6 +26,9 @@ from typing import Any
 from bench.common import Better, Result, Row, median
 
 HISTORY = Path(__file__).parent / "results" / "history.jsonl"
+HISTORY_SHORT = Path(__file__).parent / "results" / "history-short.jsonl"
+SHORT_FAIL_BELOW = 0.5
+SHORT_WARN_BELOW = 0.7
 NEWEST = 3
 WINDOW = 30
 MIN_OLDER = 3
@@ -65,10 +75,13 @@ def append(path: Path, record: dict[str, Any]) -> None:
         handle.write(json.dumps(record, sort_keys=True) + "\n")
 
 
-def load(path: Path) -> list[dict[str, Any]]:
+def load(path: Path, *, short: bool = False) -> list[dict[str, Any]]:
+    """Full runs, or (`short`) the short profile's runs."""
     if not path.exists():
         return []
     runs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    if short:
+        return [run for run in runs if run.get("profile") == "short"]
     return [run for run in runs if not run.get("quick")]
 
 
@@ -117,3 +130,32 @@ def check(path: Path) -> tuple[int, str]:
         lines.append(f"{v.status:>4}  {v.score:5.2f}  {v.key}  ({detail})")
     failed = any(v.status == "FAIL" for v in verdicts)
     return (1 if failed else 0), "\n".join(lines)
+
+
+def score(key: str, fresh: float, before: float, better: Better) -> Verdict:
+    """One fresh ratio against the recorded median, with the short profile's thresholds."""
+    value = fresh / before if better == "higher" else before / fresh
+    status = "FAIL" if value < SHORT_FAIL_BELOW else "warn" if value < SHORT_WARN_BELOW else "ok"
+    return Verdict(key, value, fresh, before, status)
+
+
+def check_fresh(path: Path, rows: Sequence[dict[str, Any]]) -> tuple[int, list[Verdict], str]:
+    """(exit code, verdicts, report) for one fresh short run against the worst recorded."""
+    series = _series(load(path, short=True)[-WINDOW:])
+    verdicts = []
+    for row in rows:
+        key, value = f"{row['benchmark']} / {row['metric']}", row.get("ratio_value")
+        if isinstance(value, int | float) and value > 0 and series.get(key):
+            better = row.get("better", "higher")
+            values = [v for v, _b in series[key]]
+            worst = max(values) if better == "lower" else min(values)
+            verdicts.append(score(key, float(value), worst, better))
+    if not verdicts:
+        return 0, [], f"no recorded short runs in {path} to compare with"
+    lines = [f"short profile: fresh run vs the worst of {len(load(path, short=True))} recorded"]
+    for v in sorted(verdicts, key=lambda v: v.score):
+        lines.append(
+            f"{v.status:>4}  {v.score:5.2f}  {v.key}  (ratio {v.recent:.3g}, was {v.before:.3g})"
+        )
+    failed = any(v.status == "FAIL" for v in verdicts)
+    return (1 if failed else 0), verdicts, "\n".join(lines)

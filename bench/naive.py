@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from switchboard.domain import matching as m
+from switchboard.distribution.domain import matching as m
 
 
 @dataclass

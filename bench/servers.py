@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from switchboard.testing import processes
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -83,10 +85,10 @@ def serving(
     stdout: int | None = None,
     timeout: float = 30.0,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Start, wait until `ready_url` answers, and always terminate on exit."""
+    """Start, wait until `ready_url` answers, and always end it (and its group) on exit."""
     cwd = Path(__file__).resolve().parent.parent  # so `bench.*` modules import
     with log.open("ab") as log_file:
-        process = subprocess.Popen(
+        process = processes.spawn(
             command,
             stdout=stdout if stdout is not None else log_file,
             stderr=log_file,
@@ -97,9 +99,4 @@ def serving(
             _wait_ready(process, ready_url, log, timeout)
             yield process
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+            processes.stop(process)

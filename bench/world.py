@@ -1,7 +1,7 @@
 """A synthetic contact center for the engine benchmarks: queues, workers and waiting tasks.
 
 The world is plain data (dicts, like decoded rows), so building the engine's
-:class:`~switchboard.domain.matching.Snapshot` from it can be timed on its own.
+:class:`~switchboard.distribution.domain.matching.Snapshot` from it can be timed on its own.
 Everything is derived from a seeded :class:`random.Random`: runs are comparable.
 """
 
@@ -11,8 +11,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from switchboard.domain import matching as m
-from switchboard.domain.expressions import compile_expression
+from switchboard.distribution.domain import matching as m
+from switchboard.distribution.domain.expressions import compile_expression
 
 VOICE = "TCvoice"
 CHAT = "TCchat"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,23 +12,23 @@ from bench import history
 from bench.common import Result
 from bench.naive import naive_plan
 from bench.world import build_snapshot, make_world
-from switchboard.domain.matching import plan_reservations
+from switchboard.distribution.domain.matching import plan_reservations
+from switchboard.testing import processes
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# a safety net only: the quick run is bounded by counts (tiny sizes), not by machine speed,
+# and takes ~15 s on an idle 2-core machine; a loaded one may take several times that
+SAFETY_NET_SECONDS = 900
+
+
 @pytest.mark.slow
+@pytest.mark.timeout(SAFETY_NET_SECONDS + 60)
 def test_quick_run_writes_a_report_and_a_history_line(tmp_path: Path) -> None:
     report, log = tmp_path / "benchmarks.md", tmp_path / "history.jsonl"
     command = [sys.executable, "-m", "bench", "--quick", "--report", str(report)]
-    done = subprocess.run(
-        [*command, "--history", str(log)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = processes.run([*command, "--history", str(log)], cwd=ROOT, timeout=SAFETY_NET_SECONDS)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "| engine (in-process) | reservations/s" in done.stdout
     assert "| failed |" not in done.stdout, done.stdout + done.stderr[-3000:]
@@ -40,6 +39,7 @@ def test_quick_run_writes_a_report_and_a_history_line(tmp_path: Path) -> None:
     assert record["quick"] is True
     benchmarks = {row["benchmark"] for row in record["rows"]}
     assert {"engine (in-process)", "HTTP task creation", "end-to-end latency"} <= benchmarks
+    assert "attribution" in benchmarks  # leases/s and lookup latency (issue 14)
 
 
 def test_the_naive_baseline_plans_what_the_engine_plans() -> None:
@@ -81,3 +81,47 @@ def test_lower_is_better_ratios_are_inverted(tmp_path: Path) -> None:
     quick = _run(10.0) | {"quick": True}
     history.append(path, quick)  # quick runs are ignored
     assert history.check(path)[0] == 1
+
+
+def _short_run(rows: list[tuple[str, float, str]]) -> dict[str, object]:
+    entries = [
+        history.entry(Result("engine", metric, ratio, "x", 1.0, better=better))  # type: ignore[arg-type]
+        for metric, ratio, better in rows
+    ]
+    return {"quick": True, "profile": "short", "rows": entries}
+
+
+def test_the_short_gate_fails_a_fresh_ratio_twice_as_bad_as_the_worst_recorded(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "history-short.jsonl"
+    fresh = [history.entry(Result("engine", "rate", 10.0, "x", 1.0))]
+    assert history.check_fresh(path, fresh)[0] == 0  # nothing recorded: nothing to compare
+    for ratio in (10.0, 11.0, 30.0):  # the worst recorded run is the reference
+        history.append(path, _short_run([("rate", ratio, "higher"), ("cost", 1.0, "lower")]))
+    history.append(path, {"quick": False, "rows": []})  # full runs are not short runs
+    code, verdicts, text = history.check_fresh(path, fresh)
+    assert code == 0 and [v.status for v in verdicts] == ["ok"], text
+    slower = [history.entry(Result("engine", "rate", 6.0, "x", 1.0))]
+    assert history.check_fresh(path, slower)[1][0].status == "warn"
+    halved = [history.entry(Result("engine", "rate", 4.0, "x", 1.0))]
+    assert history.check_fresh(path, halved)[0] == 1
+    dearer = [history.entry(Result("engine", "cost", 2.5, "x", 1.0, better="lower"))]
+    code, verdicts, text = history.check_fresh(path, dearer)
+    assert code == 1 and "FAIL" in text and verdicts[0].score == pytest.approx(0.4)
+
+
+# the CI profile is in process and bounded by counts: ~30 s on a loaded 2-core machine
+SHORT_SAFETY_NET_SECONDS = 300
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(SHORT_SAFETY_NET_SECONDS + 60)
+def test_the_short_profile_passes_the_gate_against_the_recorded_runs() -> None:
+    """The regression gate of CI: a ratio twice as bad as recorded fails the build."""
+    assert history.load(history.HISTORY_SHORT, short=True), "record short runs first"
+    command = [sys.executable, "-m", "bench", "--check", "--short"]
+    done = processes.run(command, cwd=ROOT, timeout=SHORT_SAFETY_NET_SECONDS)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-3000:]
+    assert "| failed |" not in done.stdout
+    assert done.stdout.count(" ok ") + done.stdout.count("warn ") >= 6, done.stdout
