@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
-from switchboard.services import accounts
-from switchboard.services.context import Services
-from switchboard.services.task_queues import TaskQueueFields, create_task_queue
-from switchboard.services.workers import WorkerCreate, create_worker
-from switchboard.services.workflows import WorkflowFields, create_workflow
-from switchboard.services.workspaces import WorkspaceCreate, create_workspace
-from switchboard.store import tables as t
+from switchboard.distribution.config.task_queues import TaskQueueFields, create_task_queue
+from switchboard.distribution.config.workflows import WorkflowFields, create_workflow
+from switchboard.distribution.config.workspaces import WorkspaceCreate, create_workspace
+from switchboard.distribution.domain.records import Activity, Worker, Workflow, Workspace
+from switchboard.distribution.work.context import Services
+from switchboard.distribution.work.workers import WorkerCreate, create_worker
+from switchboard.kernel.criteria import eq
+from switchboard.pages_bridge import DistributionFloor
+from switchboard.tenancy.accounts import Accounts
+from switchboard.tenancy.domain.records import Account
+from switchboard.web.domain.people import AGENT, SUPERVISOR
+from switchboard.web.people import NewUser, People
 
 DEMO_ACCOUNT = "Switchboard Demo"
 DEMO_WORKSPACE = "Demo Contact Center"
@@ -27,46 +31,42 @@ class DemoCredentials:
     workflow_sid: str
 
 
-async def ensure_demo(svc: Services) -> DemoCredentials:
-    """Create the demo tenant once; on every start issue it a fresh auth token to print."""
-    async with svc.store.read() as session:
-        account = await session.scalar(
-            select(t.Account).where(t.Account.friendly_name == DEMO_ACCOUNT)
-        )
+async def ensure_demo(svc: Services, accounts: Accounts) -> DemoCredentials:
+    """Create the demo tenant once; every later start prints the same credentials, so SDK
+    scripts, minted worker tokens and callback signatures keep working across restarts."""
+    async with svc.store.read() as unit:
+        account = await unit.first(Account, eq("friendly_name", DEMO_ACCOUNT))
     if account is None:
-        account, token = await accounts.create_account(svc.store, DEMO_ACCOUNT)
+        account, token = await accounts.create(DEMO_ACCOUNT)
         workspace_sid, workflow_sid = await _build_workspace(svc, account.sid)
     else:
-        token = await accounts.rotate_token(svc.store, account.sid)
+        token = await accounts.signing_token(account.sid) or await accounts.rotate_token(
+            account.sid
+        )
         workspace_sid, workflow_sid = await _find_workspace(svc, account.sid)
     return DemoCredentials(account.sid, token, workspace_sid, workflow_sid)
 
 
 async def _find_workspace(svc: Services, account_sid: str) -> tuple[str, str]:
-    async with svc.store.read() as session:
-        workspace = await session.scalar(
-            select(t.Workspace).where(
-                t.Workspace.account_sid == account_sid, t.Workspace.friendly_name == DEMO_WORKSPACE
-            )
+    async with svc.store.read() as unit:
+        workspace = await unit.first(
+            Workspace, eq("account_sid", account_sid), eq("friendly_name", DEMO_WORKSPACE)
         )
         if workspace is None:
             return await _build_workspace(svc, account_sid)
-        workflow = await session.scalar(
-            select(t.Workflow.sid).where(t.Workflow.workspace_sid == workspace.sid)
-        )
-    return workspace.sid, workflow or ""
+        workflow = await unit.first(Workflow, eq("workspace_sid", workspace.sid))
+    return workspace.sid, workflow.sid if workflow else ""
 
 
 async def _build_workspace(svc: Services, account_sid: str) -> tuple[str, str]:
     """Two skills queues, an overflow queue, and a workflow whose targets expand after 30 s."""
     workspace = await create_workspace(svc, account_sid, WorkspaceCreate(DEMO_WORKSPACE))
     ws = workspace.sid
-    async with svc.store.read() as session:
-        available = await session.scalar(
-            select(t.Activity.sid).where(
-                t.Activity.workspace_sid == ws, t.Activity.friendly_name == "Available"
-            )
+    async with svc.store.read() as unit:
+        activity = await unit.first(
+            Activity, eq("workspace_sid", ws), eq("friendly_name", "Available")
         )
+    available = activity.sid if activity else None
     queues = {}
     for name, expression in (
         ("Support", "skills HAS 'support'"),
@@ -111,3 +111,40 @@ async def _build_workspace(svc: Services, account_sid: str) -> tuple[str, str]:
         WorkflowFields(friendly_name="Demo Workflow", configuration=json.dumps(routing)),
     )
     return ws, workflow.sid
+
+
+# --- people of the pages (issue 16) --------------------------------------------------------
+
+DEMO_PEOPLE = (
+    ("supervisor@demo.example", "Sam Supervisor", SUPERVISOR, None),
+    ("alice@demo.example", "Alice", AGENT, "Alice"),
+)
+
+
+async def ensure_demo_people(svc: Services, creds: DemoCredentials) -> dict[str, str]:
+    """A supervisor and the agent Alice; like the auth token, a fresh password on every start
+    (returned by e-mail, to print: the store keeps only their hashes)."""
+    people = People(svc.store, svc.clock, DistributionFloor(svc))
+    existing = {u.email: u for u in await people.users(creds.account_sid)}
+    passwords = {}
+    for email, name, role, worker_name in DEMO_PEOPLE:
+        password = secrets.token_urlsafe(12)
+        user = existing.get(email)
+        if user is None:
+            worker_sid = await _worker_sid(svc, creds.workspace_sid, worker_name)
+            new = NewUser(creds.account_sid, email, name, role, password, worker_sid)
+            user = await people.create(new)
+        else:
+            await people.set_password(user.sid, password)
+        passwords[user.email] = password
+    return passwords
+
+
+async def _worker_sid(svc: Services, workspace_sid: str, name: str | None) -> str | None:
+    if name is None:
+        return None
+    async with svc.store.read() as unit:
+        worker = await unit.first(
+            Worker, eq("workspace_sid", workspace_sid), eq("friendly_name", name)
+        )
+    return worker.sid if worker else None
