@@ -93,11 +93,12 @@ def describe(url: str) -> str:
     return f"PostgreSQL {host}"
 
 
-def open_store(url: str) -> Store:
-    """`memory://`, `sqlite+aiosqlite:///path.db` or `postgresql+asyncpg://user@host/db`."""
+def open_store(url: str, *, group_commit: bool = False) -> Store:
+    """`memory://`, `sqlite+aiosqlite:///path.db` or `postgresql+asyncpg://user@host/db`
+    (`group_commit`: PostgreSQL only, see :mod:`switchboard.store.group_commit`)."""
     if url == MEMORY_URL:
         return MemoryStore(SCHEMA)
-    return SqlStore(url, SCHEMA)
+    return SqlStore(url, SCHEMA, group_commit=group_commit)
 
 
 def alembic_config(url: str, connection: Connection | None = None) -> Config:

@@ -149,7 +149,7 @@ def build_core(
 ) -> Core:
     """The store, accounts and distribution services the settings describe (each keyword
     replaces one part, for tests and embedding)."""
-    store = store or open_store(settings.database_url)
+    store = store or open_store(settings.database_url, group_commit=settings.group_commit)
     clock = clock or SystemClock()
     sealer = sealer or _sealer(settings)
     accounts = Accounts(store, sealer, clock)

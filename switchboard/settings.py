@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     # the Fernet key that seals auth tokens at rest (see docs/reference/settings.md)
     secret_key: str | None = None
+    # PostgreSQL: writers queued on one workspace share a transaction (store/group_commit.py);
+    # off by default: on the benchmark machine it cost more than it saved (bench/analysis.md)
+    group_commit: bool = False
 
     # --- fair scheduling (tenancy) ----------------------------------------------------
     fairness: bool = True

@@ -8,7 +8,9 @@ serialises the writers that share its lock key:
   free of ``database is locked`` upgrades.
 * PostgreSQL (many processes): ``pg_advisory_xact_lock`` on the key, so two
   processes never plan reservations for the same workspace at once; the commit
-  releases it.
+  releases it. With ``group_commit``, writers queued on the same key in this process
+  share that transaction and its one commit, each in a savepoint of its own
+  (:mod:`switchboard.store.group_commit`; off by default, see that module).
 
 Hooks registered with :meth:`SqlUnit.after_commit` run only once the transaction
 committed: events are never pushed for work that was rolled back.
@@ -17,6 +19,7 @@ committed: events are never pushed for work that was rolled back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -55,6 +58,7 @@ from switchboard.kernel.criteria import (
 )
 from switchboard.kernel.errors import Conflict
 from switchboard.store.cache import RecordCache
+from switchboard.store.group_commit import GroupCommitter
 from switchboard.store.schema import RecordType, Schema
 from switchboard.store.tracking import CommitHook, Observers, Tracker
 
@@ -161,6 +165,7 @@ class SqlUnit:
         *,
         writable: bool,
         cache: RecordCache | None = None,
+        stale: Changes | None = None,
     ) -> None:
         self.connection = connection
         self.schema = schema
@@ -168,12 +173,17 @@ class SqlUnit:
         self.writable = writable
         self._t = Tracker(schema, writable)
         self._cache = cache
+        # written by earlier members of this unit's commit group, not yet committed
+        self._stale = stale
 
     def _cached(self, kind: type[Any]) -> RecordCache | None:
         """The cache, for a kind it keeps and this unit has not written (its own writes
         are newer than any copy)."""
         cache = self._cache
         if cache is None or kind not in cache.kinds:
+            return None
+        stale = self._stale
+        if stale is not None and (stale.unknown or kind in stale.kinds()):
             return None
         if self._t.written.of(kind) or any(k is kind for k, _w in self._t.written.sweeps):
             return None
@@ -441,6 +451,7 @@ class SqlStore:
         schema: Schema,
         *,
         echo: bool = False,
+        group_commit: bool = False,
     ) -> None:
         self.url = url
         self.schema = schema
@@ -460,6 +471,11 @@ class SqlStore:
         self.cache = RecordCache(schema.cached) if schema.cached else None
         self._global_lock = asyncio.Lock()
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._groups = (
+            GroupCommitter(self._begin_locked)
+            if group_commit and self.kind == "postgresql"
+            else None
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -477,6 +493,10 @@ class SqlStore:
 
     @asynccontextmanager
     async def transaction(self, lock: str | None = None) -> AsyncIterator[SqlUnit]:
+        if lock is not None and self._groups is not None:
+            async with self._grouped(lock) as unit:
+                yield unit
+            return
         async with self._local_lock(lock), self.engine.begin() as connection:
             if lock is not None and self.kind == "postgresql":
                 await connection.execute(
@@ -485,6 +505,50 @@ class SqlStore:
             unit = SqlUnit(connection, self.schema, self.kind, writable=True, cache=self.cache)
             yield unit
             await unit.flush()
+        await self._after_commit(lock, unit)
+
+    async def _begin_locked(self, lock: str) -> AsyncConnection:
+        """A connection in a transaction that holds `lock`'s advisory lock."""
+        connection = await self.engine.connect()
+        try:
+            started = await connection.begin()
+            assert started.is_active
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(lock)}
+            )
+        except BaseException:
+            await connection.close()
+            raise
+        return connection
+
+    @asynccontextmanager
+    async def _grouped(self, lock: str) -> AsyncIterator[SqlUnit]:
+        """A unit in a savepoint of `lock`'s commit group; exits once the group committed."""
+        assert self._groups is not None
+        async with self._groups.member(lock) as group:
+            unit = SqlUnit(
+                group.connection,
+                self.schema,
+                self.kind,
+                writable=True,
+                cache=self.cache,
+                stale=group.written,
+            )
+            savepoint = await group.connection.begin_nested()
+            try:
+                yield unit
+                await unit.flush()
+            except BaseException:
+                # only this member's work is undone; if even that fails, the group's
+                # commit fails too and every member hears of it
+                with contextlib.suppress(Exception):
+                    await savepoint.rollback()
+                raise
+            await savepoint.commit()
+            group.written.merge(unit.changed())
+        await self._after_commit(lock, unit)
+
+    async def _after_commit(self, lock: str | None, unit: SqlUnit) -> None:
         changes = unit.changed()
         self.forget(changes)
         await unit._committed()
@@ -498,4 +562,6 @@ class SqlStore:
         self.observers.add(hook)
 
     async def dispose(self) -> None:
+        if self._groups is not None:
+            await self._groups.wait_closed()
         await self.engine.dispose()
