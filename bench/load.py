@@ -63,7 +63,12 @@ async def _worker(
     requests, deadline = limit
     while (number := next(numbers)) < requests and time.perf_counter() < deadline:
         started = time.perf_counter()
-        response = await client.post(path, data=body(number))
+        try:
+            response = await client.post(path, data=body(number))
+        except httpx.TransportError as exc:  # counted, not fatal: the row says how many
+            result.errors += 1
+            result.first_error = result.first_error or f"{type(exc).__name__} {exc}"
+            continue
         if response.status_code == 201:
             result.completed += 1
             result.latencies.append(time.perf_counter() - started)
