@@ -168,7 +168,8 @@ def run(config: Config, workdir: Path) -> list[Result]:
         ratio_cpu <= TARGET_CPU_RATIO,
         "the HTTP path breakdown rows price it: every POST is ~2 statements plus the "
         "routing and outbox work, each statement a greenlet switch and a hop to aiosqlite's "
-        "thread, and one COMMIT (fsync) per request; group commit of concurrent creations "
-        "and a synchronous sqlite3 writer thread would cut the per-request share",
+        "thread, and one COMMIT (fsync) per request; a synchronous sqlite3 writer thread "
+        "and less Python per request would cut it (group commit did not pay on this "
+        "machine: the group commit rows)",
     )
     return [throughput, cpu]

@@ -199,12 +199,12 @@ def _why(timeline: Timeline, p99: float, post_p99: float) -> str:
             f"the server is saturated ({timeline.dropped} tasks not sent with "
             f"{MAX_IN_FLIGHT} POSTs in flight): each task costs a POST, an accept and a "
             "complete (three writes); see the server CPU per POST row, the fix is the "
-            "write path's (group commit, cheaper statements)"
+            "write path's (less CPU per request: fewer, cheaper statements)"
         )
     if post_p99 >= p99 / 2:
         return (
             f"the POST round trip itself (p99 {post_p99 * 1000:.1f} ms) is most of it: the "
-            "201 waits for its commit; the fix is the write path's (group commit)"
+            "201 waits for its commit; the fix is the write path's (less CPU per write)"
         )
     return (
         f"routing and the push after the commit (POST p99 {post_p99 * 1000:.1f} ms of "
