@@ -185,6 +185,9 @@ async def test_version_checked_updates_follow_the_worker_s_version(live: Live) -
         await rest_task(live, wf)
         offer = (await sdk.next("reservationCreated"))["reservation"]
         await sdk.call("accept", sid=offer["sid"])
+        # the task's new version reaches the SDK with the event, which may come after the
+        # REST answer: a version-checked complete sent before it would be stale (412)
+        await sdk.next("reservation.accepted")
         second = await sdk.call("attributes", attributes={"step": 2})
         done = await sdk.call("complete", sid=offer["sid"], reason="checked")
     assert done["status"] == "completed"

@@ -196,10 +196,40 @@ async def erlang_calculator(ctx: Ctx = Depends(context)) -> Response:
             required_number(p, "Calls", 0, 1e6), required_number(p, "IntervalSeconds", 60, 86_400),
             aht,
         )  # fmt: skip
+        if target.patience_seconds is not None:
+            _refuse_costly_erlang_a(load, aht, target)
         plan = erlang.required_agents(load, aht, target)
     except ValueError as exc:
         raise InvalidParameter(str(exc)) from None
     return json_response(staffing_json(plan))
+
+
+# Erlang A's cost grows with the load times the answer horizon and with the callers'
+# patience; within these bounds one answer takes under a second (measured: 200 Erlangs,
+# AnswerSeconds = 10 x AhtSeconds, PatienceSeconds = 100 x AhtSeconds: 0.66 s). Beyond
+# them a single request could keep a server busy for minutes (found by the API fuzzer).
+ERLANG_A_MAX_LOAD = 200
+ERLANG_A_MAX_ANSWER_IN_AHTS = 10
+ERLANG_A_MAX_PATIENCE_IN_AHTS = 100
+
+
+def _refuse_costly_erlang_a(load: float, aht: float, target: erlang.StaffingTarget) -> None:
+    patience = target.patience_seconds or 0.0
+    if load > ERLANG_A_MAX_LOAD:
+        raise ValueError(
+            f"Erlang A (PatienceSeconds) is computed up to {ERLANG_A_MAX_LOAD} Erlangs of "
+            f"load; this is {load:,.1f}: omit PatienceSeconds for Erlang C"
+        )
+    if target.answer_seconds > ERLANG_A_MAX_ANSWER_IN_AHTS * aht:
+        raise ValueError(
+            f"with PatienceSeconds, AnswerSeconds can be at most {ERLANG_A_MAX_ANSWER_IN_AHTS}"
+            " times AhtSeconds"
+        )
+    if patience > ERLANG_A_MAX_PATIENCE_IN_AHTS * aht:
+        raise ValueError(
+            f"PatienceSeconds can be at most {ERLANG_A_MAX_PATIENCE_IN_AHTS} times AhtSeconds"
+            " (callers that patient are Erlang C: omit PatienceSeconds)"
+        )
 
 
 @router.get(PREFIX + "/Staffing/PoolSize")

@@ -197,11 +197,40 @@ def required_agents(load: float, handle_seconds: float, target: StaffingTarget) 
         agents = max(agents, math.floor(load) + 1)
     if agents > _MAX_AGENTS:  # refused before Erlang B's loop over every agent
         raise ValueError("the target cannot be met by any practical number of agents")
-    while not _meets(agents, load, handle_seconds, target):
+    if target.patience_seconds is None:
+        agents = _first_meeting_erlang_c(agents, load, handle_seconds, target)
+    else:
+        while not _meets(agents, load, handle_seconds, target):
+            agents += 1
+            if agents > _MAX_AGENTS:
+                raise ValueError("the target cannot be met by any practical number of agents")
+    return staffing(agents, load, handle_seconds, target)
+
+
+def _first_meeting_erlang_c(
+    agents: int, load: float, handle_seconds: float, target: StaffingTarget
+) -> int:
+    """:func:`_meets` for Erlang C from `agents` upward, with Erlang B carried from one
+    count to the next (one step of its recursion per agent added, not a loop over all of
+    them per count: a search over thousands of agents stays linear)."""
+    blocking = erlang_b(agents, load)
+    while True:
+        waiting = 0.0 if load == 0 else agents * blocking / (agents - load * (1 - blocking))
+        if occupancy(agents, load) <= target.max_occupancy and agents > load:
+            spare = agents - load
+            level = (
+                1.0
+                if handle_seconds <= 0
+                else 1.0 - waiting * math.exp(-spare * target.answer_seconds / handle_seconds)
+            )
+            asa = waiting * handle_seconds / spare
+            ceiling = target.max_asa_seconds
+            if level >= target.service_level and (ceiling is None or asa <= ceiling):
+                return agents
         agents += 1
         if agents > _MAX_AGENTS:
             raise ValueError("the target cannot be met by any practical number of agents")
-    return staffing(agents, load, handle_seconds, target)
+        blocking = load * blocking / (agents + load * blocking)
 
 
 def pool_size(load: float, max_blocking: float) -> tuple[int, float]:
