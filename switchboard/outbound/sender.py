@@ -90,8 +90,11 @@ class Lane:
             due = await self._next_due()
             if due is not None:
                 delay = min(delay, max(0.0, (due - self.clock.now_ms()) / 1000))
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+        # that arrives as the bell rings, and the lane then outlived its own stop
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._bell.wait(), delay)
+            async with asyncio.timeout(delay):
+                await self._bell.wait()
 
     async def _next_due(self) -> int | None:
         try:
