@@ -74,10 +74,13 @@ async def offers_of(
 ) -> tuple[dict[str, set[str]], dict[str, int]]:
     """For these tasks, in one query: the workers each is not offered to again (pending,
     or declined in the current step), and how many pending offers each holds."""
-    if not tasks:
+    # a task never reserved (every reservation counts) has no offers: a new task's
+    # first pass asks nothing
+    offered = sorted(sid for sid, task in tasks.items() if task.assignment_count)
+    if not offered:
         return {}, {}
     offers: list[Reservation] = []
-    for chunk in _chunks(sorted(tasks)):
+    for chunk in _chunks(offered):
         offers += await unit.select(
             Reservation,
             eq("workspace_sid", ws_sid),

@@ -29,7 +29,6 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -46,7 +45,7 @@ from switchboard.distribution.domain.statistics import (
 from switchboard.distribution.persistence.event_rows import CODES
 from switchboard.distribution.persistence.tables import events, tasks, workers
 from switchboard.kernel.ports import Unit
-from switchboard.store.sql import SqlUnit
+from switchboard.store.sql import SqlConnection, SqlUnit
 
 _KEY = re.compile(r"^[A-Za-z_]+$")
 # a selection this small is filtered in SQL; a larger one is grouped per worker and summed
@@ -100,7 +99,7 @@ def as_int(value: Any) -> int:
     return 0 if value is None else int(value)
 
 
-def _connection(unit: Unit) -> AsyncConnection:
+def _connection(unit: Unit) -> SqlConnection:
     if not isinstance(unit, SqlUnit):
         raise TypeError("SQL statistics need a SQL store")
     return unit.connection
@@ -321,7 +320,7 @@ _workers = workers
 
 
 async def _add_percentiles(
-    connection: AsyncConnection,
+    connection: SqlConnection,
     rows: Subquery,
     present: ColumnElement[bool],
     found: dict[str, Waits],
@@ -354,7 +353,7 @@ async def _add_percentiles(
 
 
 async def _add_oldest(
-    connection: AsyncConnection,
+    connection: SqlConnection,
     column: ColumnElement[str],
     scope: list[ColumnElement[bool]],
     figures: dict[str, TaskFigures],
