@@ -166,10 +166,9 @@ def run(config: Config, workdir: Path) -> list[Result]:
     cpu.judge(
         f"<= {TARGET_CPU_RATIO:.0f}x bare (stretch <= 5x)",
         ratio_cpu <= TARGET_CPU_RATIO,
-        "the HTTP path breakdown rows price it: every POST is ~2 statements plus the "
-        "routing and outbox work, each statement a greenlet switch and a hop to aiosqlite's "
-        "thread, and one COMMIT (fsync) per request; a synchronous sqlite3 writer thread "
-        "and less Python per request would cut it (group commit did not pay on this "
-        "machine: the group commit rows)",
+        "the HTTP path breakdown rows price it: writes run on the event loop already "
+        "(ADR 0017), so what is left is Python per request: FastAPI's routing and "
+        "dependencies, the unit of work, the routing pass and the outbox pass, each "
+        "statement through SQLAlchemy Core; profile with py-spy (bench/analysis.md)",
     )
     return [throughput, cpu]

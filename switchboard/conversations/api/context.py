@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from switchboard.conversations.domain.pov import Scope, Viewer
 from switchboard.conversations.services.access import scope_for, viewer_of
@@ -13,7 +13,7 @@ from switchboard.kernel import sids
 from switchboard.wire import context as wire
 from switchboard.wire.auth import authenticated_account
 from switchboard.wire.deps import deps
-from switchboard.wire.params import Params, read_params
+from switchboard.wire.params import read_params
 
 # Switchboard's extension header: read as this user (their point of view), not as the account
 IDENTITY_HEADER = "X-Switchboard-Identity"
@@ -50,11 +50,11 @@ class Ctx(wire.Ctx):
             return await scope_for(unit, self.account_sid, viewer)
 
 
-async def context(
-    request: Request,
-    account_sid: str = Depends(authenticated_account),
-    params: Params = Depends(read_params),
-) -> Ctx:
+async def context(request: Request) -> Ctx:
+    # called here, not declared as sub-dependencies: FastAPI's resolution of nested
+    # dependencies cost more CPU per request than the two calls
+    account_sid = await authenticated_account(request)
+    params = await read_params(request)
     return Ctx(request, account_sid, params, deps(request).get(Conversations))
 
 
