@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -66,6 +67,7 @@ from switchboard.store.schema import RecordType, Schema
 from switchboard.store.tracking import CommitHook, Observers, Tracker
 
 R = TypeVar("R")
+log = logging.getLogger(__name__)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -130,6 +132,19 @@ class LazyConnection:
 
 # what a SQL unit's `connection` is: statements go through its `execute`
 SqlConnection = AsyncConnection | LoopConnection | LazyConnection
+
+
+def _loop_pragmas(dbapi_connection: Any, record: Any) -> None:
+    """The write connection on the loop leaves checkpoints to `SqlStore._run_checkpoint`."""
+    _sqlite_pragmas(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.close()
+
+
+# write transactions between two background checkpoints (SQLite's own default is one
+# per 1,000 pages of WAL; a task creation writes about ten)
+CHECKPOINT_EVERY = 100
 
 
 def lock_key(name: str) -> int:
@@ -527,6 +542,8 @@ class SqlStore:
         # stay on aiosqlite, so that a long report does not hold up every request
         self.loop_engine: Engine | None = None
         self._writer: Connection | None = None
+        self._commits_since_checkpoint = 0
+        self._checkpoint: asyncio.Task[None] | None = None
         if self.kind == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             if "poolclass" not in kwargs:
@@ -536,7 +553,7 @@ class SqlStore:
                     hide_parameters=True,
                     connect_args={"check_same_thread": False},
                 )
-                event.listen(self.loop_engine, "connect", _sqlite_pragmas)
+                event.listen(self.loop_engine, "connect", _loop_pragmas)
         self.observers = Observers()
         self.cache = RecordCache(schema.cached) if schema.cached else None
         self._global_lock = asyncio.Lock()
@@ -611,6 +628,29 @@ class SqlStore:
                 with contextlib.suppress(Exception):
                     connection.close()
                 raise
+            self._commits_since_checkpoint += 1
+            if self._commits_since_checkpoint >= CHECKPOINT_EVERY and not self._checkpointing():
+                self._commits_since_checkpoint = 0
+                self._checkpoint = asyncio.get_running_loop().create_task(self._run_checkpoint())
+
+    def _checkpointing(self) -> bool:
+        """A checkpoint runs on this loop now (one left by a closed loop does not count)."""
+        task = self._checkpoint
+        return (
+            task is not None and not task.done() and task.get_loop() is asyncio.get_running_loop()
+        )
+
+    async def _run_checkpoint(self) -> None:
+        """Copy the WAL back into the database file on aiosqlite's thread: a checkpoint
+        writes pages and calls fsync, and on the loop that stalled every request (the
+        writer connection does not checkpoint by itself, see `_loop_pragmas`)."""
+        try:
+            async with self.engine.connect() as connection:
+                await connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception:  # the next one catches up; the WAL only grows meanwhile
+            log.warning("checkpointing the SQLite WAL failed", exc_info=True)
+        finally:
+            self._checkpoint = None
 
     async def _begin_locked(self, lock: str) -> AsyncConnection:
         """A connection in a transaction that holds `lock`'s advisory lock."""
@@ -670,6 +710,9 @@ class SqlStore:
         if self._groups is not None:
             await self._groups.wait_closed()
         await self.engine.dispose()
+        if self._checkpointing():
+            assert self._checkpoint is not None
+            await self._checkpoint
         if self.loop_engine is not None:
             if self._writer is not None:
                 self._writer.close()

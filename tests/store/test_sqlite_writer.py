@@ -1,0 +1,92 @@
+"""SQLite writes on the event loop (ADR 0017): the loop runs them, a thread checkpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+
+from switchboard.database import SCHEMA, upgrade
+from switchboard.store import sql
+from switchboard.store.sql import LoopConnection, SqlStore
+from switchboard.tenancy.domain.records import Account
+
+
+def _account(n: int) -> Account:
+    return Account(
+        sid=f"AC{n:032d}", friendly_name=f"a{n}", auth_token_hash="x", date_created=0,
+        date_updated=0,
+    )  # fmt: skip
+
+
+def _threads_running(engine: Any, marker: str) -> list[int]:
+    """The threads that execute statements containing `marker` on `engine`."""
+    seen: list[int] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if marker in statement:
+            seen.append(threading.get_ident())
+
+    event.listen(engine, "before_cursor_execute", note)
+    return seen
+
+
+async def test_a_write_transaction_runs_its_statements_on_the_loop_thread(
+    tmp_path: Path,
+) -> None:
+    store = SqlStore(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}", SCHEMA)
+    try:
+        await upgrade(store)
+        assert store.loop_engine is not None
+        inserts = _threads_running(store.loop_engine, "INSERT INTO accounts")
+        async with store.transaction() as unit:
+            assert isinstance(unit.connection, LoopConnection)
+            unit.add(_account(1))
+        assert inserts == [threading.get_ident()]
+        async with store.read() as unit:  # and a reader on aiosqlite sees the commit
+            assert await unit.get(Account, (_account(1).sid,)) is not None
+    finally:
+        await store.dispose()
+
+
+async def test_the_wal_is_checkpointed_off_the_loop_every_hundred_writes(
+    tmp_path: Path,
+) -> None:
+    store = SqlStore(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}", SCHEMA)
+    try:
+        await upgrade(store)
+        # through the aiosqlite engine, whose statements run on aiosqlite's thread
+        checkpoints = _threads_running(store.engine.sync_engine, "wal_checkpoint")
+        assert store.loop_engine is not None
+        on_the_loop = _threads_running(store.loop_engine, "wal_checkpoint")
+        for n in range(3 * sql.CHECKPOINT_EVERY):
+            async with store.transaction() as unit:
+                unit.add(_account(n))
+            await asyncio.sleep(0)
+        for _ in range(500):  # the last one may still run on aiosqlite's thread
+            if len(checkpoints) >= 3 and not store._checkpointing():
+                break
+            await asyncio.sleep(0.01)
+        assert len(checkpoints) == 3
+        assert on_the_loop == []
+        assert store._writer is not None
+        mode = store._writer.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+        assert mode == 0  # the writer never checkpoints on the loop itself
+    finally:
+        await store.dispose()
+
+
+async def test_an_in_memory_database_keeps_one_connection_for_reads_and_writes() -> None:
+    store = SqlStore("sqlite+aiosqlite://", SCHEMA)
+    try:
+        assert store.loop_engine is None  # a second engine would open a second database
+        await upgrade(store)
+        async with store.transaction() as unit:
+            unit.add(_account(7))
+        async with store.read() as unit:
+            assert await unit.get(Account, (_account(7).sid,)) is not None
+    finally:
+        await store.dispose()
