@@ -35,8 +35,8 @@ import httpx
 from switchboard.testing import processes
 
 Row = dict[str, str]
-ALONE_SECONDS = 5.0
-NOISY_SECONDS = 8.0
+ALONE_SECONDS = 8.0
+NOISY_SECONDS = 10.0
 CAPACITY_SECONDS = 1.5
 WARMUP_SECONDS = 1.0
 NOISE_FACTOR = 20

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     max_queue: int = Field(default=128, ge=1)
     max_wait_seconds: float = Field(default=10.0, gt=0)
     max_in_flight_per_account: int = Field(default=0, ge=0)
+    max_pause_seconds: float = Field(default=0.05, ge=0, le=10)
     plan_weights: str = ""
     throttled_weight: float = Field(default=THROTTLED_WEIGHT, gt=0)
     throttled_rate: float = Field(default=5.0, gt=0)
@@ -147,6 +148,7 @@ class Settings(BaseSettings):
             max_queue_per_account=self.max_queue,
             max_wait_seconds=self.max_wait_seconds,
             max_in_flight_per_account=self.max_in_flight_per_account,
+            max_pause_seconds=self.max_pause_seconds,
             plan_weights=self.plan_weight_map(),
             throttled_weight=self.throttled_weight,
             throttled_rate=self.throttled_rate,

@@ -50,6 +50,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from switchboard.kernel import turns
 from switchboard.kernel.changes import Changes
 from switchboard.kernel.criteria import (
     AnyOf,
@@ -120,6 +121,7 @@ class LazyConnection:
         self._connection: AsyncConnection | None = None
 
     async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        await turns.checkpoint()
         if self._connection is None:
             self._connection = await self._engine.connect()
         return await self._connection.execute(statement, parameters)
@@ -583,6 +585,7 @@ class SqlStore:
 
     @asynccontextmanager
     async def transaction(self, lock: str | None = None) -> AsyncIterator[SqlUnit]:
+        await turns.checkpoint()  # before the lock: a paused writer must not hold it
         if lock is not None and self._groups is not None:
             async with self._grouped(lock) as unit:
                 yield unit

@@ -29,12 +29,13 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 from fastapi import FastAPI
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from switchboard.kernel import sids
+from switchboard.kernel import sids, turns
 from switchboard.kernel.errors import Unauthorized
 from switchboard.kernel.ports import Store
 from switchboard.tenancy.domain.fairness import (
@@ -79,6 +80,9 @@ class FairnessSettings:
     max_in_flight_per_account: int = 0
     # another account counts as active this long after its last request
     contention_seconds: float = 1.0
+    # longest a backlogged account's request steps aside, per store statement, while a
+    # request of an account with nothing waiting runs (0: never step aside)
+    max_pause_seconds: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,7 @@ class FairScheduler:
         self.slots = account_slots(settings.max_in_flight, settings.max_in_flight_per_account)
         self._seen: dict[str, float] = {}  # lane -> last arrival, oldest first
         self._buckets: dict[str, TokenBucket] = {}
+        self._paused: list[asyncio.Future[None]] = []  # requests stepping aside
 
     async def admit(self, lane: str, account_sid: str | None) -> float | None:
         """None once admitted (then call :meth:`release`), else seconds to wait before retrying."""
@@ -161,6 +166,45 @@ class FairScheduler:
         if self.running[lane] <= 0:
             del self.running[lane]
         self._dispatch()
+        self._resume()
+
+    async def step_aside(self, lane: str) -> None:
+        """A turn point of a running request (see :mod:`switchboard.kernel.turns`).
+
+        A request of a backlogged lane (one with requests waiting in the queue) waits
+        here while a request of a lane with nothing waiting runs, for at most
+        `max_pause_seconds` per turn point: the light request then has the loop to
+        itself between its own awaits, instead of alternating with the heavy one. The
+        cap keeps a stream of light requests from starving the heavy lane.
+        """
+        limit = self.settings.max_pause_seconds
+        if limit <= 0 or not self.queue.waiting(lane) or not self._lighter_running(lane):
+            return
+        deadline = self.clock() + limit
+        while self.queue.waiting(lane) and self._lighter_running(lane):
+            remaining = deadline - self.clock()
+            if remaining <= 0:
+                return
+            resumed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._paused.append(resumed)
+            try:
+                await asyncio.wait({resumed}, timeout=remaining)
+            finally:
+                if not resumed.done():
+                    resumed.cancel()
+                    self._paused.remove(resumed)
+
+    def _lighter_running(self, lane: str) -> bool:
+        """A request of another lane, one with nothing waiting, is running."""
+        return any(other != lane and not self.queue.waiting(other) for other in self.running)
+
+    def _resume(self) -> None:
+        """Every paused request looks again (a light request may have finished)."""
+        if self._paused:
+            paused, self._paused = self._paused, []
+            for resumed in paused:
+                if not resumed.done():
+                    resumed.set_result(None)
 
     def _arrived(self, lane: str) -> None:
         """Remember who is active; forget lanes quiet for longer than the window."""
@@ -249,9 +293,12 @@ class FairnessMiddleware:
         if retry_after is not None:
             await _too_many_requests(retry_after)(scope, receive, send)
             return
+        token = turns.install(partial(self.scheduler.step_aside, lane))
         try:
+            await self.scheduler.step_aside(lane)  # the first turn point: before any work
             await self.app(scope, receive, send)
         finally:
+            turns.remove(token)
             self.scheduler.release(lane)
 
 
