@@ -180,7 +180,14 @@ class Outbox:
         self._bell = asyncio.Event()
 
     def notify(self, event: dict[str, Any]) -> None:
-        """Bus subscriber: remember the workspace, never block (the publisher waits on us)."""
+        """Bus subscriber: remember the workspace, never block (the publisher waits on us).
+
+        Only this process's own commits count: another process that committed an event
+        scans its outbox itself, so a scan here would only contend for the workspace's
+        lock and find nothing new (with N processes, N - 1 wasted scans per commit).
+        """
+        if event.get("remote"):
+            return
         workspace_sid = event.get("workspace_sid")
         if isinstance(workspace_sid, str):
             self._dirty.add(workspace_sid)
