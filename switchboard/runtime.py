@@ -57,6 +57,7 @@ from switchboard.distribution.callbacks.wiring import CallbackEngine
 from switchboard.distribution.domain.records import Event, Task
 from switchboard.distribution.engine.dispatcher import Dispatcher
 from switchboard.distribution.journal.events import event_dict
+from switchboard.distribution.journal.retention import EventRetention
 from switchboard.distribution.persistence.sql_statistics import SqlStatistics
 from switchboard.distribution.realtime import wiring as realtime
 from switchboard.distribution.stats.realtime import load_pool
@@ -517,6 +518,7 @@ class Runtime:
     mail: EmailListener | None = None
     mailbox: ImapPoller | None = None
     chat_relay: PostgresChatRelay | None = None
+    retention: EventRetention | None = None
 
     @property
     def services(self) -> Services:
@@ -528,7 +530,8 @@ class Runtime:
         callback senders, then the fraud monitor, and the usage meter flushes last."""
         parts = (self.chat_relay, self.replies, self.mail, self.mailbox)
         channels = [t for t in parts if t is not None]
-        return [self.meter, self.fraud, self.callbacks, *channels, self.sockets]
+        retention = [self.retention] if self.retention is not None else []
+        return [self.meter, self.fraud, *retention, self.callbacks, *channels, self.sockets]
 
 
 def _wire_callback_metrics(callbacks: CallbackEngine, metrics: Metrics) -> None:
@@ -569,6 +572,7 @@ def build_runtime(
     runtime.mail = registry.find(EmailListener)
     runtime.mailbox = registry.find(ImapPoller)
     runtime.chat_relay = registry.find(PostgresChatRelay)
+    runtime.retention = EventRetention(store, services.clock, settings.event_retention_days)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     fraud_suspend: int = 100
     fraud_interval: float = Field(default=60.0, ge=0)
 
+    # --- event retention (distribution) -----------------------------------------------
+    # events older than this many days are deleted (TaskRouter keeps 30); 0 keeps all
+    event_retention_days: int = Field(default=30, ge=0, le=36_500)
+
     # --- usage and billing (tenancy) --------------------------------------------------
     price_per_call: str = "0.0001"
     usage_flush_seconds: float = Field(default=1.0, gt=0)
