@@ -200,3 +200,32 @@ async def test_the_store_offers_a_turn_before_each_read_statement_and_each_trans
         assert len(turns_taken) == 3
     finally:
         await store.dispose()
+
+
+async def test_a_task_the_request_starts_does_not_step_aside_for_it(app: SteppingApp) -> None:
+    """A routing pass or callback scan started by a request copies its context; its
+    turn points are not the request's (it may outlive the request)."""
+    scheduler = fair()
+    spawned: list[str] = []
+
+    async def spawn_then_work(request: Request) -> PlainTextResponse:
+        account = identify(request.scope)[0].split(":")[0]
+
+        async def background() -> None:
+            await turns.checkpoint()
+            spawned.append(account)
+
+        asyncio.get_running_loop().create_task(background())
+        return await app.work(request)
+
+    routes = [Route("/work", spawn_then_work)]
+    asgi = FairnessMiddleware(Starlette(routes=routes), scheduler)
+    async with client_for(asgi) as client:
+        quiet, noisy = await _quiet_running_then_noise(client, app, 3)
+        assert app.past("noisy") == 0  # the request itself waits ...
+        assert spawned == ["quiet", "noisy"]  # ... the task it started does not
+        app.gates["quiet"].release()
+        for _ in range(3):
+            app.gates["noisy"].release()
+            await settle()
+        await asyncio.gather(quiet, *noisy)

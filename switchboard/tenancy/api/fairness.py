@@ -29,7 +29,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 
 from fastapi import FastAPI
 from starlette.datastructures import Headers
@@ -293,13 +292,26 @@ class FairnessMiddleware:
         if retry_after is not None:
             await _too_many_requests(retry_after)(scope, receive, send)
             return
-        token = turns.install(partial(self.scheduler.step_aside, lane))
+        token = turns.install(self._gate(lane))
         try:
             await self.scheduler.step_aside(lane)  # the first turn point: before any work
             await self.app(scope, receive, send)
         finally:
             turns.remove(token)
             self.scheduler.release(lane)
+
+    def _gate(self, lane: str) -> turns.Gate:
+        """The request's turn points, in the request's own task only: a task it starts
+        (a routing pass, a callback scan) copies the context, and must not step aside
+        on the request's behalf, least of all after the request has finished."""
+        owner = asyncio.current_task()
+        step_aside = self.scheduler.step_aside
+
+        async def gate() -> None:
+            if asyncio.current_task() is owner:
+                await step_aside(lane)
+
+        return gate
 
 
 def _too_many_requests(retry_after: float) -> ASGIApp:
