@@ -207,6 +207,7 @@ async def test_a_task_the_request_starts_does_not_step_aside_for_it(app: Steppin
     turn points are not the request's (it may outlive the request)."""
     scheduler = fair()
     spawned: list[str] = []
+    started: list[asyncio.Task[None]] = []
 
     async def spawn_then_work(request: Request) -> PlainTextResponse:
         account = identify(request.scope)[0].split(":")[0]
@@ -215,7 +216,7 @@ async def test_a_task_the_request_starts_does_not_step_aside_for_it(app: Steppin
             await turns.checkpoint()
             spawned.append(account)
 
-        asyncio.get_running_loop().create_task(background())
+        started.append(asyncio.get_running_loop().create_task(background()))
         return await app.work(request)
 
     routes = [Route("/work", spawn_then_work)]
@@ -224,6 +225,7 @@ async def test_a_task_the_request_starts_does_not_step_aside_for_it(app: Steppin
         quiet, noisy = await _quiet_running_then_noise(client, app, 3)
         assert app.past("noisy") == 0  # the request itself waits ...
         assert spawned == ["quiet", "noisy"]  # ... the task it started does not
+        assert all(task.done() for task in started)
         app.gates["quiet"].release()
         for _ in range(3):
             app.gates["noisy"].release()
