@@ -24,6 +24,9 @@ from typing import Any
 import asyncpg
 
 PRODUCERS = 12
+# jobs enqueued and not yet through the entrypoint, at most: the lifecycle driver's bound
+# (bench.scaleout.MAX_OUTSTANDING), so both sides are measured in a steady state
+MAX_OUTSTANDING = 60
 ENTRYPOINT = "bench"
 
 
@@ -36,13 +39,18 @@ def available() -> str | None:
     return None
 
 
-async def _produce(pool: asyncpg.Pool, until: float, numbers: itertools.count[int]) -> None:
+async def _produce(
+    pool: asyncpg.Pool, until: float, numbers: itertools.count[int], done: list[int]
+) -> None:
     from pgqueuer.db import AsyncpgPoolDriver
     from pgqueuer.queries import Queries
 
     queries = Queries(AsyncpgPoolDriver(pool))
     while time.monotonic() < until:
-        await queries.enqueue(ENTRYPOINT, str(next(numbers)).encode())
+        number = next(numbers)
+        while number - done[0] >= MAX_OUTSTANDING and time.monotonic() < until:
+            await asyncio.sleep(0.001)  # the consumer catches up
+        await queries.enqueue(ENTRYPOINT, str(number).encode())
 
 
 async def rate(dsn: str, seconds: float) -> tuple[float, int, float]:
@@ -74,7 +82,7 @@ async def rate(dsn: str, seconds: float) -> tuple[float, int, float]:
         cpu = time.process_time()
         started = time.monotonic()
         until = started + seconds
-        await asyncio.gather(*(_produce(pool, until, numbers) for _ in range(PRODUCERS)))
+        await asyncio.gather(*(_produce(pool, until, numbers, done) for _ in range(PRODUCERS)))
         elapsed = time.monotonic() - started
         counted = done[0]
         cpu = time.process_time() - cpu

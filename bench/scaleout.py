@@ -2,8 +2,10 @@
 
 Each configuration gets a fresh database and N centers (a workspace with one `1==1`
 queue and 30 workers each); process i serves workspace i. For a fixed time, 12
-closed-loop producers per workspace create tasks while simulated agents accept and
-complete every offer, all through that workspace's process. The figures are tasks
+closed-loop producers per workspace create tasks (at most 60 created and not yet
+completed, so every worker has its next task waiting and the backlog does not grow for
+the whole run) while simulated agents accept and complete every offer, all through that
+workspace's process. The figures are tasks
 created -> reserved -> accepted -> completed per second, and the server CPU per
 completed task (the CPU time of every server process, from /proc, over the tasks
 they completed), each as a ratio to one process measured in the same run. On a
@@ -49,6 +51,11 @@ ADMIN_DSN = os.environ.get("SWITCHBOARD_BENCH_PG", "postgresql://postgres@127.0.
 WORKERS = 30
 PREFIX = "sb_bench"
 PRODUCERS = 12  # per workspace
+# tasks created and not yet completed, per workspace, at most: every worker has its next
+# task waiting, and the producers do not outrun the agents (a backlog growing for the
+# whole run is no steady state: it would charge each completed task with the creation
+# of tasks that never complete)
+MAX_OUTSTANDING = 2 * WORKERS
 TARGET_CPU_RATIO = 1.2  # issue 10: per-task server CPU with N processes within 1.2x of one
 
 
@@ -101,6 +108,8 @@ class _Driver:
         )
         self._turn = itertools.count()
         self.created = 0
+        self.finished = 0  # completions this driver made
+        self._room = asyncio.Condition()
 
     async def _request(self, method: str, path: str, **form: Any) -> httpx.Response | None:
         for _attempt in range(len(self.bases) + 1):
@@ -112,9 +121,22 @@ class _Driver:
     async def produce(self, until: float) -> None:
         body = {"WorkflowSid": self.center.workflow_sid, "Attributes": json.dumps({"b": 1})}
         while time.monotonic() < until:
+            if not await self._wait_for_room(until):
+                return
+            self.created += 1  # counted before the request: 12 producers share the bound
             response = await self._request("POST", self.center.tasks_path, **body)
-            if response is not None and response.status_code == 201:
-                self.created += 1
+            if response is None or response.status_code != 201:
+                self.created -= 1
+
+    async def _wait_for_room(self, until: float) -> bool:
+        async with self._room:
+            while self.created - self.finished >= MAX_OUTSTANDING:
+                remaining = until - time.monotonic()
+                if remaining <= 0:
+                    return False
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._room.wait(), remaining)
+        return True
 
     async def agents(self, until: float) -> None:
         ws = self.center.workspace_sid
@@ -134,7 +156,11 @@ class _Driver:
             "POST", f"{path}/Reservations/{reservation_sid}", ReservationStatus="accepted"
         )
         if accepted is not None and accepted.status_code == 200:
-            await self._request("POST", path, AssignmentStatus="completed")
+            done = await self._request("POST", path, AssignmentStatus="completed")
+            if done is not None and done.status_code == 200:
+                self.finished += 1
+                async with self._room:
+                    self._room.notify()
 
     async def completed(self) -> int:
         return int(
