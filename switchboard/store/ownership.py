@@ -200,11 +200,7 @@ class PostgresCoordinator:
         await self._notify(f"p:{self.instance}:{workspace_sid}{suffix}")
 
     async def announce_event(self, event: dict[str, Any]) -> None:
-        body = json.dumps(event, separators=(",", ":"))
-        if len(body) <= MAX_INLINE_EVENT:
-            await self._notify(f"e:{self.instance}:{body}")
-        else:
-            await self._notify(f"E:{self.instance}:{event['sid']}")
+        await self._notify_all(self._payloads([event]))
 
     def queue_event(self, event: dict[str, Any]) -> None:
         """Synchronous, for the event bus: events leave in the order they were committed
@@ -216,12 +212,60 @@ class PostgresCoordinator:
             self._sender = asyncio.get_running_loop().create_task(self._send_queued())
 
     async def _send_queued(self) -> None:
+        """Everything queued leaves in one round trip: events packed several to a payload
+        (each listening process is woken once per payload, not once per event)."""
         while self._outgoing:
-            event = self._outgoing.popleft()
+            events = list(self._outgoing)
+            self._outgoing.clear()
             try:
-                await self.announce_event(event)
-            except Exception:  # the next event still goes; the owner re-reads on poke
-                log.exception("could not share event %s", event.get("sid"))
+                await self._notify_all(self._payloads(events))
+            except Exception:  # the next events still go; the owner re-reads on poke
+                log.exception("could not share %d event(s)", len(events))
+
+    def _payloads(self, events: list[dict[str, Any]]) -> list[str]:
+        """Payloads in commit order: `e:` one event, `b:` a JSON array of several, `E:` a
+        sid alone (an event too large to travel inline; the receiver loads it)."""
+        payloads: list[str] = []
+        group: list[str] = []
+        size = 0
+
+        def close_group() -> None:
+            nonlocal size
+            if len(group) == 1:
+                payloads.append(f"e:{self.instance}:{group[0]}")
+            elif group:
+                payloads.append(f"b:{self.instance}:[{','.join(group)}]")
+            group.clear()
+            size = 0
+
+        for event in events:
+            body = json.dumps(event, separators=(",", ":"))
+            if len(body) > MAX_INLINE_EVENT:
+                close_group()
+                payloads.append(f"E:{self.instance}:{event['sid']}")
+                continue
+            if size + len(body) + 1 > MAX_INLINE_EVENT:
+                close_group()
+            group.append(body)
+            size += len(body) + 1
+        close_group()
+        return payloads
+
+    async def _notify_all(self, payloads: list[str]) -> None:
+        if len(payloads) == 1:
+            await self._notify(payloads[0])
+            return
+        async with self._notify_lock:
+            if self._notify_conn is None or self._notify_conn.is_closed():
+                await self._listen()
+            assert self._notify_conn is not None
+            # one statement: PostgreSQL delivers a transaction's notifications in order
+            await self._notify_conn.execute(
+                "SELECT pg_notify($1, payload) FROM unnest($2::text[]) WITH ORDINALITY "
+                "AS sent(payload, n) ORDER BY n",
+                CHANNEL,
+                payloads,
+            )
 
     def _received(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         kind, instance, body = payload.split(":", 2)
@@ -236,9 +280,14 @@ class PostgresCoordinator:
         task.add_done_callback(self._tasks.discard)
 
     async def _deliver(self, kind: str, body: str) -> None:
-        event = json.loads(body) if kind == "e" else await self._load_event(body)
-        if event is not None and self._on_event is not None:
-            await self._on_event({**event, "remote": True})
+        if kind == "b":
+            events = json.loads(body)
+        else:
+            event = json.loads(body) if kind == "e" else await self._load_event(body)
+            events = [] if event is None else [event]
+        if self._on_event is not None:
+            for event in events:
+                await self._on_event({**event, "remote": True})
 
     def owned(self) -> set[str]:
         return set(self._owned)

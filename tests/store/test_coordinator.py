@@ -106,3 +106,42 @@ async def test_queued_events_reach_the_other_process_in_commit_order_even_at_sto
     finally:
         await sender.stop()
         await other.stop()
+
+
+async def test_events_queued_together_travel_packed_in_order_a_large_one_by_sid(
+    dsn: str,
+) -> None:
+    """Each listening process is woken once per payload: queued events share payloads of
+    up to 7000 characters; one too large to travel inline goes by its sid and is loaded
+    by the receiver, in its place in the order."""
+    large = {"sid": "EV-large", "n": 10, "data": "x" * 8000}
+    received: list[int] = []
+    payloads: list[str] = []
+
+    async def record(event: dict[str, Any]) -> None:
+        assert event["remote"] is True
+        received.append(event["n"])
+
+    async def load(sid: str) -> dict[str, Any] | None:
+        return large if sid == large["sid"] else None
+
+    sender, other = PostgresCoordinator(dsn, _no_event), PostgresCoordinator(dsn, load)
+    heard = other._received
+
+    def counting(conn: Any, pid: int, channel: str, payload: str) -> None:
+        payloads.append(payload)
+        heard(conn, pid, channel, payload)
+
+    other._received = counting  # type: ignore[method-assign,assignment]
+    await sender.start(lambda _ws, _detail: None, _nothing)
+    await other.start(lambda _ws, _detail: None, record)
+    try:
+        for n in range(30):
+            sender.queue_event(large if n == 10 else {"sid": f"EV{n}", "n": n, "pad": "y" * 500})
+        await _until(lambda: len(received) == 30)
+        assert received == list(range(30))
+        assert [p[0] for p in payloads] == ["b", "E", "b", "b"]  # 10 small, the large, 19 small
+        assert all(len(p) <= 8000 for p in payloads)
+    finally:
+        await sender.stop()
+        await other.stop()
