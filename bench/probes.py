@@ -8,6 +8,9 @@ python -m bench.probes commit [REQUESTS] [--postgres URL]
     its three events) committed once per request, and 8 or 32 requests per commit; CPU and
     wall time per request, best of two runs (SQLite file, or an empty PostgreSQL database
     given by its SQLAlchemy URL)
+
+What each storage lever would save on the disk row, before it is built:
+`python -m bench.event_layouts` (a module of its own).
 """
 
 from __future__ import annotations
