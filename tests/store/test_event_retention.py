@@ -112,3 +112,22 @@ async def _until(done: Callable[[], bool]) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError("the retention pass did not run")
+
+
+async def test_stopping_during_a_pass_ends_it_between_batches_not_inside_one(
+    store: Store,
+) -> None:
+    """Cancelled inside a statement, a driver thread would answer a loop that has closed;
+    stop() lets the batch in flight finish and ends the pass before the next one."""
+    clock = FakeClock(NOW)
+    await _write(store, [NOW - 40 * DAY_MS + n for n in range(1_200)])
+    retention = EventRetention(store, clock, 30, first_run_seconds=0)
+    await retention.start()
+    clock.advance(0)
+    for _ in range(3):
+        await asyncio.sleep(0)  # the pass has begun its first batch
+    await retention.stop()
+    left = len(await _dates(store))
+    assert retention.pruned == 1_200 - left
+    assert left % 500 == 200  # whole batches of 500 only
+    assert await prune_events(store, NOW - 30 * DAY_MS) == left  # the rest waits, intact

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 from switchboard.distribution.domain.records import Event
 from switchboard.kernel.criteria import asc, le, lt
@@ -31,10 +32,16 @@ FIRST_RUN_SECONDS = 60.0  # after start-up, once the server is serving
 INTERVAL_SECONDS = 3600.0
 
 
-async def prune_events(store: Store, before_ms: int, batch: int = BATCH) -> int:
-    """Delete the events dated before `before_ms`; returns how many were deleted."""
+async def prune_events(
+    store: Store,
+    before_ms: int,
+    batch: int = BATCH,
+    going_on: Callable[[], bool] = lambda: True,
+) -> int:
+    """Delete the events dated before `before_ms`; returns how many were deleted.
+    `going_on` is asked between batches (False: stop there, the rest waits)."""
     deleted = 0
-    while True:
+    while going_on():
         async with store.read() as unit:
             oldest = await unit.select(Event, order=[asc("seq")], limit=batch)
         expired = [event.seq for event in oldest if event.event_date < before_ms]
@@ -46,6 +53,7 @@ async def prune_events(store: Store, before_ms: int, batch: int = BATCH) -> int:
         if len(oldest) < batch or len(expired) < len(oldest):
             return deleted  # the rest of the table is younger than the cut-off
         await asyncio.sleep(0)  # requests run between batches
+    return deleted
 
 
 class EventRetention:
@@ -67,22 +75,31 @@ class EventRetention:
         self.interval_seconds = interval_seconds
         self.pruned = 0  # events deleted since start (for tests and logs)
         self._task: asyncio.Task[None] | None = None
+        self._pass: asyncio.Task[int] | None = None  # the pass in flight, if any
+        self._stopping = False
 
     async def start(self) -> None:
         if self.retention_days > 0:
             self._task = asyncio.create_task(self._run(), name="event-retention")
 
     async def stop(self) -> None:
+        """Stop sleeping at once; a pass in flight finishes its batch first (cancelled in
+        the middle of a statement, the driver's thread would answer a closed loop)."""
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._pass is not None:
+            with contextlib.suppress(Exception):
+                await self._pass
+            self._pass = None
 
     async def prune(self) -> int:
         """One pass: every event older than the retention period goes."""
         cutoff = self.clock.now_ms() - self.retention_days * DAY_MS
-        deleted = await prune_events(self.store, cutoff)
+        deleted = await prune_events(self.store, cutoff, going_on=lambda: not self._stopping)
         self.pruned += deleted
         if deleted:
             log.info("deleted %d event(s) older than %d days", deleted, self.retention_days)
@@ -91,8 +108,12 @@ class EventRetention:
     async def _run(self) -> None:
         await self.clock.sleep(self.first_run_seconds)
         while True:
+            self._pass = asyncio.create_task(self.prune(), name="event-retention-pass")
             try:
-                await self.prune()
+                await asyncio.shield(self._pass)
+            except asyncio.CancelledError:
+                raise  # stop() waits for the pass itself
             except Exception:  # a failed pass must not end retention; the next one retries
                 log.exception("pruning expired events failed")
+            self._pass = None
             await self.clock.sleep(self.interval_seconds)
