@@ -15,6 +15,10 @@ import httpx
 
 from switchboard.testing import processes
 
+# Client timeout for requests to a live server: a safety net against hangs, wide enough
+# for a loaded 2-core CI machine (a request that takes 0.1 s alone took over 5 s there).
+HTTP_TIMEOUT = 30.0
+
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.live import LiveServer, create_account
+from tests.live import HTTP_TIMEOUT, LiveServer, create_account
 
 NUMBERS = [f"+1555300{n:04d}" for n in range(50)]
 FALLBACK = "+15550000000"
@@ -39,7 +39,7 @@ def test_a_hundred_parallel_leases_never_hand_one_number_to_two_visitors(
     servers: tuple[list[LiveServer], str, str],
 ) -> None:
     lives, sid, token = servers
-    with httpx.Client(base_url=lives[0].base_url, auth=(sid, token)) as api:
+    with httpx.Client(base_url=lives[0].base_url, auth=(sid, token), timeout=HTTP_TIMEOUT) as api:
         pool = api.post("/attribution/v1/Pools", data={"Fallback": FALLBACK,
                                                        "ContactPoint": NUMBERS}).json()  # fmt: skip
 

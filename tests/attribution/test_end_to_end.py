@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from switchboard.testing import twilio_client
-from tests.live import LiveServer, create_account, wait_for
+from tests.live import HTTP_TIMEOUT, LiveServer, create_account, wait_for
 
 A = "/attribution/v1"
 NUMBERS = [f"+1555200{n:04d}" for n in range(20)]
@@ -35,8 +35,8 @@ def test_an_ad_click_ends_as_a_sale_in_the_cpa_report_and_the_conversion_export(
     server: tuple[LiveServer, str, str],
 ) -> None:
     live, sid, token = server
-    api = httpx.Client(base_url=live.base_url, auth=(sid, token))
-    page = httpx.Client(base_url=live.base_url)  # a browser: no credentials
+    api = httpx.Client(base_url=live.base_url, auth=(sid, token), timeout=HTTP_TIMEOUT)
+    page = httpx.Client(base_url=live.base_url, timeout=HTTP_TIMEOUT)  # a browser: no credentials
     twilio = twilio_client(live.base_url, sid, token)
 
     pool = api.post(f"{A}/Pools", data={"FriendlyName": "Bikes", "Fallback": "+15550000000",

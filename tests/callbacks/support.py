@@ -37,7 +37,7 @@ from switchboard.kernel.ports import Clock
 from switchboard.outbound.settings import OutboundSettings
 from switchboard.runtime import Runtime, build_runtime
 from switchboard.settings import Settings
-from tests.live import free_port
+from tests.live import HTTP_TIMEOUT, free_port
 
 
 def fast_settings() -> OutboundSettings:
@@ -199,7 +199,7 @@ class Live:
 
     def http(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
-            base_url=self.base_url, auth=(self.account_sid, self.auth_token), timeout=10
+            base_url=self.base_url, auth=(self.account_sid, self.auth_token), timeout=HTTP_TIMEOUT
         )
 
     async def workspace(

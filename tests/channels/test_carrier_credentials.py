@@ -28,7 +28,7 @@ from tests.channels.support import (
     inbound_form,
     post_signed,
 )
-from tests.live import free_port
+from tests.live import HTTP_TIMEOUT, free_port
 
 ORG_SID = "AC" + "a1" * 16
 ORG_TOKEN = "acme-own-twilio-token-0123456789"
@@ -65,9 +65,13 @@ async def _deployment(database_url: str, own_account: bool = True) -> AsyncItera
             acme, acme_token = await runtime.core.accounts.create("Acme")
             beta, beta_token = await runtime.core.accounts.create("Beta")
             async with (
-                httpx.AsyncClient(base_url=url, auth=(acme.sid, acme_token)) as api,
-                httpx.AsyncClient(base_url=url, auth=(beta.sid, beta_token)) as other,
-                httpx.AsyncClient(base_url=url) as carrier,
+                httpx.AsyncClient(
+                    base_url=url, auth=(acme.sid, acme_token), timeout=HTTP_TIMEOUT
+                ) as api,
+                httpx.AsyncClient(
+                    base_url=url, auth=(beta.sid, beta_token), timeout=HTTP_TIMEOUT
+                ) as other,
+                httpx.AsyncClient(base_url=url, timeout=HTTP_TIMEOUT) as carrier,
             ):
                 number = {"Channel": "sms", "Address": ORG_NUMBER, "Organization": "acme"}
                 assert (await api.post("/v1/Channels/Addresses", data=number)).is_success

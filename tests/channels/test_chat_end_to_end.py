@@ -19,6 +19,7 @@ from switchboard.runtime import Runtime, build_runtime
 from switchboard.settings import Settings
 from tests.callbacks.support import fast_settings
 from tests.channels.provider import serve
+from tests.live import HTTP_TIMEOUT
 
 WIDGET = "acme-web"
 
@@ -42,8 +43,8 @@ async def d(database_url: str) -> AsyncIterator[Deployment]:
     async with serve(runtime.app) as url:
         account, token = await runtime.core.accounts.create("Acme")
         async with (
-            httpx.AsyncClient(base_url=url, auth=(account.sid, token)) as api,
-            httpx.AsyncClient(base_url=url) as public,
+            httpx.AsyncClient(base_url=url, auth=(account.sid, token), timeout=HTTP_TIMEOUT) as api,
+            httpx.AsyncClient(base_url=url, timeout=HTTP_TIMEOUT) as public,
         ):
             widget = {"Channel": "chat", "Address": WIDGET}
             assert (await api.post("/v1/Channels/Addresses", data=widget)).status_code == 201

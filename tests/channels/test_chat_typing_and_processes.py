@@ -27,6 +27,7 @@ from tests.callbacks.support import eventually, fast_settings
 from tests.channels.provider import serve
 from tests.conversations.support import chat_token
 from tests.databases import create_postgres_database, drop_postgres_database, require_postgres
+from tests.live import HTTP_TIMEOUT
 
 WIDGET = "acme-web"
 
@@ -66,8 +67,8 @@ async def test_typing_shows_both_ways(database_url: str) -> None:
     async with serve(runtime.app) as url:
         account, token = await runtime.core.accounts.create("Acme")
         async with (
-            httpx.AsyncClient(base_url=url, auth=(account.sid, token)) as api,
-            httpx.AsyncClient(base_url=url) as public,
+            httpx.AsyncClient(base_url=url, auth=(account.sid, token), timeout=HTTP_TIMEOUT) as api,
+            httpx.AsyncClient(base_url=url, timeout=HTTP_TIMEOUT) as public,
         ):
             widget = {"Channel": "chat", "Address": WIDGET}
             assert (await api.post("/v1/Channels/Addresses", data=widget)).status_code == 201
@@ -125,12 +126,14 @@ async def test_a_visitor_on_one_process_hears_a_reply_sent_through_another(
         url_b = await stack.enter_async_context(serve(second.app))
         account, token = await first.core.accounts.create("Acme")
         api_a = await stack.enter_async_context(
-            httpx.AsyncClient(base_url=url_a, auth=(account.sid, token))
+            httpx.AsyncClient(base_url=url_a, auth=(account.sid, token), timeout=HTTP_TIMEOUT)
         )
         api_b = await stack.enter_async_context(
-            httpx.AsyncClient(base_url=url_b, auth=(account.sid, token))
+            httpx.AsyncClient(base_url=url_b, auth=(account.sid, token), timeout=HTTP_TIMEOUT)
         )
-        public_a = await stack.enter_async_context(httpx.AsyncClient(base_url=url_a))
+        public_a = await stack.enter_async_context(
+            httpx.AsyncClient(base_url=url_a, timeout=HTTP_TIMEOUT)
+        )
         widget = {"Channel": "chat", "Address": WIDGET}
         assert (await api_b.post("/v1/Channels/Addresses", data=widget)).status_code == 201
 

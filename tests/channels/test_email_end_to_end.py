@@ -25,6 +25,7 @@ from switchboard.runtime import Runtime, build_runtime
 from switchboard.settings import Settings
 from tests.callbacks.support import eventually, fast_settings
 from tests.channels.provider import serve
+from tests.live import HTTP_TIMEOUT
 
 SUPPORT = "support@acme.example"
 CUSTOMER = "cleo@example.com"
@@ -72,7 +73,9 @@ async def d(database_url: str) -> AsyncIterator[Deployment]:
         async with serve(runtime.app) as url:
             account, token = await runtime.core.accounts.create("Acme")
             assert runtime.mail is not None
-            async with httpx.AsyncClient(base_url=url, auth=(account.sid, token)) as api:
+            async with httpx.AsyncClient(
+                base_url=url, auth=(account.sid, token), timeout=HTTP_TIMEOUT
+            ) as api:
                 address = {"Channel": "email", "Address": f"Acme Support <{SUPPORT}>"}
                 assert (await api.post("/v1/Channels/Addresses", data=address)).status_code == 201
                 yield Deployment(runtime, api, runtime.mail.bound_port, mailbox)

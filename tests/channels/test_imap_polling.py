@@ -16,6 +16,7 @@ from switchboard.settings import Settings
 from tests.callbacks.support import fast_settings
 from tests.channels.imap_server import Mailbox, imap_server
 from tests.channels.provider import serve
+from tests.live import HTTP_TIMEOUT
 
 SUPPORT = "support@acme.example"
 
@@ -45,7 +46,9 @@ async def deployment(
         runtime = build_runtime(settings, outbound=fast_settings())
         async with serve(runtime.app) as url:
             account, token = await runtime.core.accounts.create("Acme")
-            async with httpx.AsyncClient(base_url=url, auth=(account.sid, token)) as api:
+            async with httpx.AsyncClient(
+                base_url=url, auth=(account.sid, token), timeout=HTTP_TIMEOUT
+            ) as api:
                 address = {"Channel": "email", "Address": SUPPORT}
                 assert (await api.post("/v1/Channels/Addresses", data=address)).status_code == 201
                 yield runtime, api, box

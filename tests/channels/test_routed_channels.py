@@ -41,7 +41,7 @@ from tests.channels.support import (
     inbound_form,
     post_signed,
 )
-from tests.live import free_port
+from tests.live import HTTP_TIMEOUT, free_port
 
 SUPPORT = "support@acme.example"
 MAIL_CUSTOMER = "cleo@example.com"
@@ -141,8 +141,10 @@ async def d(database_url: str) -> AsyncIterator[Deployment]:
                 account, token = await runtime.core.accounts.create("Acme")
                 assert runtime.mail is not None
                 async with (
-                    httpx.AsyncClient(base_url=url, auth=(account.sid, token)) as api,
-                    httpx.AsyncClient(base_url=url) as public,
+                    httpx.AsyncClient(
+                        base_url=url, auth=(account.sid, token), timeout=HTTP_TIMEOUT
+                    ) as api,
+                    httpx.AsyncClient(base_url=url, timeout=HTTP_TIMEOUT) as public,
                 ):
                     workspace, worker = await _routing(api)
                     yield Deployment(

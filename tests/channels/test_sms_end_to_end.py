@@ -26,7 +26,7 @@ from tests.channels.support import (
     inbound_form,
     post_signed,
 )
-from tests.live import free_port
+from tests.live import HTTP_TIMEOUT, free_port
 
 
 @dataclass
@@ -57,8 +57,10 @@ async def deployment(database_url: str) -> AsyncIterator[Deployment]:
         async with serve(runtime.app, port=port) as url:
             account, token = await runtime.core.accounts.create("Acme")
             async with (
-                httpx.AsyncClient(base_url=url, auth=(account.sid, token)) as api,
-                httpx.AsyncClient(base_url=url) as carrier,
+                httpx.AsyncClient(
+                    base_url=url, auth=(account.sid, token), timeout=HTTP_TIMEOUT
+                ) as api,
+                httpx.AsyncClient(base_url=url, timeout=HTTP_TIMEOUT) as carrier,
             ):
                 number = {"Channel": "sms", "Address": ORG_NUMBER}
                 assert (await api.post("/v1/Channels/Addresses", data=number)).status_code == 201

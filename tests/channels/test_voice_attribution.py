@@ -13,6 +13,7 @@ import httpx
 from tests.callbacks.support import eventually
 from tests.channels.support import CUSTOMER, ORG_NUMBER, post_signed
 from tests.channels.test_voice_end_to_end import _center, stack  # noqa: F401 (a fixture)
+from tests.live import HTTP_TIMEOUT
 
 A = "/attribution/v1"
 
@@ -24,7 +25,9 @@ async def test_a_call_to_a_leased_number_becomes_a_task_with_the_ads_attribution
     form = {"FriendlyName": "Bikes", "Fallback": "+15550000000", "ContactPoint": ORG_NUMBER}
     pool = (await api.post(f"{A}/Pools", data=form)).json()
     click = {"visitor": "v-42", "utm_campaign": "spring-bikes", "utm_term": "mountain bike"}
-    async with httpx.AsyncClient(base_url=url) as page:  # a browser: no credentials
+    async with httpx.AsyncClient(
+        base_url=url, timeout=HTTP_TIMEOUT
+    ) as page:  # a browser: no credentials
         lease = await page.post(f"/attribution/public/{pool['public_key']}/Leases", json=click)
     assert lease.status_code == 201, lease.text
     assert lease.json()["contact_point"] == ORG_NUMBER

@@ -22,7 +22,7 @@ from switchboard.settings import Settings
 from tests.callbacks.support import eventually, fast_settings
 from tests.channels.provider import FakeTwilio, fake_twilio, serve
 from tests.channels.support import CUSTOMER, ORG_NUMBER, PROVIDER_SID, PROVIDER_TOKEN, post_signed
-from tests.live import free_port
+from tests.live import HTTP_TIMEOUT, free_port
 
 
 @contextlib.asynccontextmanager
@@ -45,7 +45,9 @@ async def _stack(
         runtime = build_runtime(settings, outbound=fast_settings())
         async with serve(runtime.app, port=port) as url:
             account, token = await runtime.core.accounts.create("Acme")
-            async with httpx.AsyncClient(base_url=url, auth=(account.sid, token)) as api:
+            async with httpx.AsyncClient(
+                base_url=url, auth=(account.sid, token), timeout=HTTP_TIMEOUT
+            ) as api:
                 yield url, provider, api
 
 

@@ -18,7 +18,7 @@ from twilio.jwt.taskrouter.capabilities import WorkerCapabilityToken, WorkspaceC
 from switchboard.distribution.domain.records import Reservation, Task, Worker
 from tests.callbacks.support import Live
 from tests.js.support import NODE, js_worker, run_script
-from tests.live import LiveServer, create_account
+from tests.live import HTTP_TIMEOUT, LiveServer, create_account
 
 pytestmark = [
     pytest.mark.skipif(NODE is None, reason="node is not installed"),
@@ -256,7 +256,9 @@ async def test_after_a_server_restart_the_sdk_reconnects_and_finds_its_offer(
     await asyncio.to_thread(server.start)
     try:
         auth = (account_sid, auth_token)
-        async with httpx.AsyncClient(base_url=server.base_url, auth=auth) as http:
+        async with httpx.AsyncClient(
+            base_url=server.base_url, auth=auth, timeout=HTTP_TIMEOUT
+        ) as http:
             ws, workflow, worker = await _served_center(http)
             token = WorkerCapabilityToken(
                 account_sid,

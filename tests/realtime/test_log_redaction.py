@@ -10,7 +10,7 @@ import httpx
 
 from switchboard.client import WorkerClient
 from switchboard.wire.redaction import REDACTED, redact
-from tests.live import LiveServer, create_account
+from tests.live import HTTP_TIMEOUT, LiveServer, create_account
 
 
 async def _open_channel(base_url: str, account_sid: str, worker_sid: str, token: str) -> None:
@@ -24,7 +24,9 @@ def test_a_live_server_log_holds_no_token(tmp_path: Path) -> None:
     server = LiveServer(url, tmp_path / "server.log", log_level="info")
     server.start()
     try:
-        with httpx.Client(base_url=server.base_url, auth=(account_sid, auth_token)) as http:
+        with httpx.Client(
+            base_url=server.base_url, auth=(account_sid, auth_token), timeout=HTTP_TIMEOUT
+        ) as http:
             ws = http.post("/v1/Workspaces", data={"FriendlyName": "Logs"}).json()["sid"]
             wk = http.post(f"/v1/Workspaces/{ws}/Workers", data={"FriendlyName": "A"}).json()
             minted = http.post(f"/v1/Workspaces/{ws}/Workers/{wk['sid']}/Token").json()

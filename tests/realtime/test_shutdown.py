@@ -16,7 +16,7 @@ from twilio.jwt.taskrouter.capabilities import WorkerCapabilityToken
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.live import LiveServer, create_account
+from tests.live import HTTP_TIMEOUT, LiveServer, create_account
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +51,9 @@ async def test_a_stopping_server_closes_worker_sockets_with_1001(
     server = LiveServer(url, tmp_path / "server.log")
     await asyncio.to_thread(server.start)
     try:
-        async with httpx.AsyncClient(base_url=server.base_url, auth=(account, auth_token)) as http:
+        async with httpx.AsyncClient(
+            base_url=server.base_url, auth=(account, auth_token), timeout=HTTP_TIMEOUT
+        ) as http:
             ws, worker = await _worker(http)
         token = WorkerCapabilityToken(account, auth_token, ws, worker).to_jwt()
         channel = path.format(account=account, worker=worker)

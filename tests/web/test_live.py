@@ -16,6 +16,7 @@ from websockets.exceptions import ConnectionClosed
 
 from switchboard.web.people import NewUser, People
 from tests.callbacks.support import Live, live_server
+from tests.live import HTTP_TIMEOUT
 from tests.web.pages_support import sign_in
 
 PASSWORD = "correct horse battery"
@@ -30,7 +31,9 @@ async def live(database_url: str) -> AsyncIterator[Live]:
 async def _floor(
     live: Live, **extra: str
 ) -> tuple[httpx.AsyncClient, dict[str, Any], dict[str, str]]:
-    api = httpx.AsyncClient(base_url=live.base_url, auth=(live.account_sid, live.auth_token))
+    api = httpx.AsyncClient(
+        base_url=live.base_url, auth=(live.account_sid, live.auth_token), timeout=HTTP_TIMEOUT
+    )
     data = {"FriendlyName": "Floor", **extra}
     workspace = (await api.post("/v1/Workspaces", data=data)).json()
     listed = (await api.get(f"{workspace['url']}/Activities")).json()["activities"]
@@ -44,7 +47,7 @@ async def _floor(
 async def _session(live: Live, account_sid: str, email: str) -> str:
     people = live.runtime.deps.get(People)
     await people.create(NewUser(account_sid, email, "Sue", "supervisor", PASSWORD))
-    async with httpx.AsyncClient(base_url=live.base_url) as browser:
+    async with httpx.AsyncClient(base_url=live.base_url, timeout=HTTP_TIMEOUT) as browser:
         answer = await sign_in(browser, email, PASSWORD)
         assert answer.status_code == 303
         return str(browser.cookies["sb_session"])
