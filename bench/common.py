@@ -102,6 +102,9 @@ class Result:
     target: str = ""
     met: bool | None = None
     why_missed: str = ""
+    # False when the ratio is not a stable quantity in this run (a saturated server's
+    # latencies measure its queue, not its speed): recorded, never compared by the gate
+    gated: bool = True
 
     @property
     def ratio(self) -> float | None:

@@ -4,7 +4,10 @@ For every ratio metric the gate compares the median of the newest 3 runs with th
 median of the up to 30 runs before them, as a *score* where 1.0 means "as before"
 and below 1.0 means worse (ratio new/old when higher is better, old/new when lower
 is better). A score below 0.7 fails, below 0.8 warns. Medians of several runs keep
-one noisy run (a busy machine) from failing the gate. Quick runs are never compared.
+one noisy run (a busy machine) from failing the gate. Quick runs are never compared,
+and only runs of the newest run's machine (CPU model and cores) are: a same-run ratio
+still moves when the host does (a slower CPU saturates sooner). Rows recorded with
+`"gated": false` (a saturated server's latencies) are kept but never compared.
 
 The short profile (`--short`, what CI runs) keeps its own history
 (`results/history-short.jsonl`) and is gated differently: CI has one fresh run, so
@@ -59,7 +62,7 @@ def entry(result: Result) -> dict[str, Any]:
         "raw_value": result.value,
         "raw_baseline": result.baseline,
         "unit": result.unit,
-    }
+    } | ({} if result.gated else {"gated": False})
 
 
 def foreign_entry(row: Row) -> dict[str, Any]:
@@ -94,10 +97,18 @@ class Verdict:
     status: str  # ok | warn | FAIL
 
 
+def machine_key(run: dict[str, Any]) -> str:
+    """The host a run measured: CPU model and core count."""
+    host = run.get("machine", {})
+    return f"{host.get('cpu', '?')}, {host.get('cores', '?')} cores"
+
+
 def _series(runs: Sequence[dict[str, Any]]) -> dict[str, list[tuple[float, Better]]]:
     series: dict[str, list[tuple[float, Better]]] = {}
     for run in runs:
         for row in run.get("rows", []):
+            if row.get("gated") is False:
+                continue
             value = row.get("ratio_value")
             if isinstance(value, int | float) and value > 0:
                 key = f"{row['benchmark']} / {row['metric']}"
@@ -119,12 +130,20 @@ def _verdict(key: str, points: list[tuple[float, Better]]) -> Verdict | None:
 
 def check(path: Path) -> tuple[int, str]:
     """(exit code, report): 1 when any ratio metric fails the gate."""
-    runs = load(path)
+    every = load(path)
+    host = machine_key(every[-1]) if every else "?"
+    runs = [run for run in every if machine_key(run) == host]
     verdicts = [v for key, pts in _series(runs).items() if (v := _verdict(key, pts)) is not None]
     if not verdicts:
         needed = NEWEST + MIN_OLDER
-        return 0, f"not enough history in {path}: {len(runs)} full runs, the gate needs {needed}"
-    lines = [f"{len(runs)} full runs; newest {NEWEST} vs up to {WINDOW} before them"]
+        return 0, (
+            f"not enough history in {path} for {host}: {len(runs)} full runs there "
+            f"(of {len(every)}), the gate needs {needed}"
+        )
+    lines = [
+        f"{len(runs)} full runs on {host} (of {len(every)}); "
+        f"newest {NEWEST} vs up to {WINDOW} before them"
+    ]
     for v in sorted(verdicts, key=lambda v: v.score):
         detail = f"ratio {v.recent:.3g} now, {v.before:.3g} before"
         lines.append(f"{v.status:>4}  {v.score:5.2f}  {v.key}  ({detail})")

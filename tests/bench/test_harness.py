@@ -49,10 +49,12 @@ def test_the_naive_baseline_plans_what_the_engine_plans() -> None:
     assert naive.matches == plan_reservations(build_snapshot(world))
 
 
-def _run(ratio: float, better: str = "higher") -> dict[str, object]:
-    result = Result("engine", "rate", ratio, "res/s", 1.0, better="higher")
+def _run(
+    ratio: float, better: str = "higher", cpu: str = "AMD EPYC", gated: bool = True
+) -> dict[str, object]:
+    result = Result("engine", "rate", ratio, "res/s", 1.0, better="higher", gated=gated)
     row = history.entry(result) | {"better": better}
-    return {"quick": False, "rows": [row]}
+    return {"quick": False, "rows": [row], "machine": {"cpu": cpu, "cores": "2"}}
 
 
 def test_the_gate_compares_medians_and_fails_below_0_7(tmp_path: Path) -> None:
@@ -81,6 +83,27 @@ def test_lower_is_better_ratios_are_inverted(tmp_path: Path) -> None:
     quick = _run(10.0) | {"quick": True}
     history.append(path, quick)  # quick runs are ignored
     assert history.check(path)[0] == 1
+
+
+def test_the_gate_compares_runs_of_the_newest_runs_machine_only(tmp_path: Path) -> None:
+    path = tmp_path / "history.jsonl"
+    for ratio in (1.0, 1.0, 1.0):  # a faster host, recorded earlier
+        history.append(path, _run(ratio, cpu="Intel Xeon"))
+    for ratio in (0.5, 0.5, 0.5, 0.5, 0.5, 0.5):  # this host: half the ratio, steadily
+        history.append(path, _run(ratio))
+    code, text = history.check(path)
+    assert code == 0 and "6 full runs on AMD EPYC, 2 cores (of 9)" in text, text
+    for ratio in (0.3, 0.3, 0.3):  # and now a regression on this host
+        history.append(path, _run(ratio))
+    assert history.check(path)[0] == 1
+
+
+def test_rows_recorded_as_not_gated_are_never_compared(tmp_path: Path) -> None:
+    path = tmp_path / "history.jsonl"
+    for ratio in (1.0, 1.0, 1.0, 9.0, 9.0, 9.0):  # a saturated server's latency ratios
+        history.append(path, _run(ratio, better="lower", gated=False))
+    code, text = history.check(path)
+    assert code == 0 and "not enough history" in text, text
 
 
 def _short_run(rows: list[tuple[str, float, str]]) -> dict[str, object]:
