@@ -498,6 +498,7 @@ def _coordinator(store: Store, services: Services) -> Coordinator:
             coordinator.queue_event(event)  # synchronous: the bus keeps commit order
 
     services.bus.subscribe(share)
+    services.bus.attend(coordinator)  # other processes' events of what is shown here
     return coordinator
 
 

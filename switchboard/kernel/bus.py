@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from switchboard.kernel.changes import Changes
 
@@ -14,18 +14,87 @@ log = logging.getLogger(__name__)
 Subscriber = Callable[[dict[str, Any]], Awaitable[None] | None]
 
 
+class Watcher(Protocol):
+    """Who brings other processes' events of a workspace onto this bus (the coordinator)."""
+
+    async def watch(self, workspace_sid: str) -> None:
+        """From now on (once this returns) the workspace's events reach this process."""
+
+    def unwatch(self, workspace_sid: str) -> None:
+        """Nobody here shows the workspace any more: its events may stop coming."""
+
+
 class EventBus:
     """Delivers each event to every subscriber; a failing subscriber never blocks the others.
 
     Subscribers should be synchronous (hand work to a queue or a task): one that awaits
-    lets the events of a transaction committed later overtake the ones it is handed."""
+    lets the events of a transaction committed later overtake the ones it is handed.
+
+    Events committed here always travel on this bus. Another process's events of a
+    workspace arrive only while something here *watches* it (a worker's socket, a
+    supervisor's page): with many processes, each one then handles the events of the
+    workspaces it shows, not every event of the deployment."""
 
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
+        self._watcher: Watcher | None = None
+        self._watching: dict[str, int] = {}
+        self._starting: dict[str, asyncio.Task[None]] = {}
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         self._subscribers.append(subscriber)
         return lambda: self._subscribers.remove(subscriber)
+
+    def attend(self, watcher: Watcher) -> None:
+        """Wiring: `watcher` is told which workspaces are watched here (once)."""
+        self._watcher = watcher
+        for workspace_sid in self._watching:
+            self._start(workspace_sid)
+
+    async def watch(self, workspace_sid: str) -> Callable[[], None]:
+        """Other processes' events of the workspace reach this bus (once this returns)
+        until the returned function is called."""
+        count = self._watching.get(workspace_sid, 0)
+        self._watching[workspace_sid] = count + 1
+        if count == 0:
+            self._start(workspace_sid)
+        starting = self._starting.get(workspace_sid)
+        if starting is not None:
+            try:
+                await asyncio.shield(starting)
+            except Exception:  # served from this process's own events meanwhile
+                log.exception("could not watch workspace %s", workspace_sid)
+        done = False
+
+        def unwatch() -> None:
+            nonlocal done
+            if done:
+                return
+            done = True
+            left = self._watching[workspace_sid] - 1
+            if left > 0:
+                self._watching[workspace_sid] = left
+                return
+            del self._watching[workspace_sid]
+            if self._watcher is not None:
+                self._watcher.unwatch(workspace_sid)
+
+        return unwatch
+
+    def watched(self) -> set[str]:
+        return set(self._watching)
+
+    def _start(self, workspace_sid: str) -> None:
+        if self._watcher is None:
+            return
+        task = asyncio.get_running_loop().create_task(self._watcher.watch(workspace_sid))
+        self._starting[workspace_sid] = task
+
+        def started(_task: asyncio.Task[None]) -> None:
+            if self._starting.get(workspace_sid) is task:
+                del self._starting[workspace_sid]
+
+        task.add_done_callback(started)
 
     async def publish(self, event: dict[str, Any]) -> None:
         for subscriber in list(self._subscribers):

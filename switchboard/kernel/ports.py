@@ -188,6 +188,11 @@ class EventPublisher(Protocol):
         """Call `subscriber` with every published event; returns the unsubscribe function."""
         ...
 
+    async def watch(self, workspace_sid: str) -> Callable[[], None]:
+        """Other processes' events of the workspace are published here too (from when this
+        returns) until the returned function is called."""
+        ...
+
 
 class Doorbell(Protocol):
     """How a committed change asks for a routing pass of its workspace."""

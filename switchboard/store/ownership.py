@@ -9,6 +9,15 @@
   announces `poke` through LISTEN/NOTIFY so the owner runs a pass.
 * **Events.** Committed events are announced too, so a worker's websocket gets its
   pushes whichever process it is connected to.
+* **Channels.** Each workspace has a channel of its own, `switchboard:<sid>`, which a
+  process listens on while it owns the workspace or *watches* it (a worker's socket or
+  a supervisor's page shows it there). Events and pokes of tasks, workers and
+  reservations travel on it, so with N processes each one handles the traffic of the
+  workspaces it owns or shows, not N times its own. Only pokes that every process must
+  hear (configuration changed: cached copies are stale; or "unknown") go to the common
+  channel `switchboard`. A process that owns nothing of a workspace and shows nothing
+  of it hears none of its traffic; if the owner dies, whichever process next writes to
+  the workspace (or the sweep, every second) takes over.
 
 Correctness never depends on ownership: every write transaction of a workspace also
 takes the workspace's transaction-level advisory lock (see `store/sql.py`). Ownership
@@ -34,7 +43,7 @@ from switchboard.store.sql import lock_key
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "switchboard"
+CHANNEL = "switchboard"  # pokes every process must hear
 # NOTIFY payloads are limited to 8000 bytes; larger events travel by sid
 MAX_INLINE_EVENT = 7000
 # after failing to take ownership, do not ask PostgreSQL again for this long
@@ -44,6 +53,11 @@ LEASE_RETRY_SECONDS = 0.5
 PokeHandler = Callable[[str, str | None], None]
 EventHandler = Callable[[dict[str, Any]], Awaitable[None]]
 EventLoader = Callable[[str], Awaitable[dict[str, Any] | None]]
+
+
+def workspace_channel(workspace_sid: str) -> str:
+    """The channel of one workspace's events and routing pokes (at most 63 bytes)."""
+    return f"{CHANNEL}:{workspace_sid}"
 
 
 def ownership_key(workspace_sid: str) -> int:
@@ -62,8 +76,17 @@ class Coordinator(Protocol):
     async def owns(self, workspace_sid: str) -> bool:
         """True when this process holds (or just took) the workspace's ownership lock."""
 
-    async def announce_poke(self, workspace_sid: str, detail: str | None = None) -> None:
-        """Tell the other processes that the workspace changed (`detail`: which records)."""
+    async def announce_poke(
+        self, workspace_sid: str, detail: str | None = None, everyone: bool = True
+    ) -> None:
+        """Tell the other processes that the workspace changed (`detail`: which records);
+        `everyone` False: only its owner (and whoever watches it) needs to know."""
+
+    async def watch(self, workspace_sid: str) -> None:
+        """Receive the workspace's events from now on (something here shows it)."""
+
+    def unwatch(self, workspace_sid: str) -> None:
+        """Nothing here shows the workspace any more."""
 
     async def announce_event(self, event: dict[str, Any]) -> None:
         """Share a committed event with the other processes."""
@@ -90,7 +113,15 @@ class LocalCoordinator:
         self._seen.add(workspace_sid)
         return True
 
-    async def announce_poke(self, workspace_sid: str, detail: str | None = None) -> None:
+    async def announce_poke(
+        self, workspace_sid: str, detail: str | None = None, everyone: bool = True
+    ) -> None:
+        return None
+
+    async def watch(self, workspace_sid: str) -> None:
+        return None
+
+    def unwatch(self, workspace_sid: str) -> None:
         return None
 
     async def announce_event(self, event: dict[str, Any]) -> None:
@@ -125,6 +156,8 @@ class PostgresCoordinator:
         self._outgoing: deque[dict[str, Any]] = deque()
         self._stopping = False
         self._sender: asyncio.Task[None] | None = None
+        self._watched: set[str] = set()  # workspaces something here shows
+        self._listening: set[str] = set()  # workspaces whose channel we LISTEN on
 
     async def start(self, on_poke: PokeHandler, on_event: EventHandler) -> None:
         self._on_poke, self._on_event = on_poke, on_event
@@ -133,9 +166,56 @@ class PostgresCoordinator:
         await self._listen()
 
     async def _listen(self) -> None:
-        self._notify_conn = await asyncpg.connect(self.dsn)
-        self._notify_conn.add_termination_listener(self._deaf)
-        await self._notify_conn.add_listener(CHANNEL, self._received)
+        """A new listening connection: the common channel, then every workspace channel
+        wanted here (owned or watched)."""
+        conn = await asyncpg.connect(self.dsn)
+        conn.add_termination_listener(self._deaf)
+        await conn.add_listener(CHANNEL, self._received)
+        self._notify_conn, self._listening = conn, set()
+        for workspace_sid in sorted(self._owned | self._watched):
+            await conn.add_listener(workspace_channel(workspace_sid), self._received)
+            self._listening.add(workspace_sid)
+
+    async def _listener(self) -> asyncpg.Connection:
+        """The listening connection (call with `_notify_lock` held), reopened if lost."""
+        if self._notify_conn is None or self._notify_conn.is_closed():
+            await self._listen()
+        assert self._notify_conn is not None
+        return self._notify_conn
+
+    async def _tune(self, workspace_sid: str) -> None:
+        """LISTEN on the workspace's channel while it is owned or watched here, else not."""
+        async with self._notify_lock:
+            conn = await self._listener()
+            wanted = workspace_sid in self._owned or workspace_sid in self._watched
+            channel = workspace_channel(workspace_sid)
+            if wanted and workspace_sid not in self._listening:
+                await conn.add_listener(channel, self._received)
+                self._listening.add(workspace_sid)
+            elif not wanted and workspace_sid in self._listening:
+                self._listening.discard(workspace_sid)
+                await conn.remove_listener(channel, self._received)
+
+    async def watch(self, workspace_sid: str) -> None:
+        self._watched.add(workspace_sid)
+        try:
+            await self._tune(workspace_sid)
+        except Exception:  # listening again (on reconnect) includes it
+            log.exception("could not listen to workspace %s", workspace_sid)
+
+    def unwatch(self, workspace_sid: str) -> None:
+        self._watched.discard(workspace_sid)
+        if self._closing:
+            return
+        task = asyncio.get_running_loop().create_task(self._quietly_tune(workspace_sid))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _quietly_tune(self, workspace_sid: str) -> None:
+        try:
+            await self._tune(workspace_sid)
+        except Exception:
+            log.exception("could not stop listening to workspace %s", workspace_sid)
 
     def _deaf(self, _conn: asyncpg.Connection) -> None:
         """The listening connection died: notifications sent meanwhile are lost, so every
@@ -152,8 +232,7 @@ class PostgresCoordinator:
 
     async def _relisten(self) -> None:
         async with self._notify_lock:
-            if self._notify_conn is None or self._notify_conn.is_closed():
-                await self._listen()
+            await self._listener()
         for workspace_sid in sorted(self._owned):  # what was sent while reconnecting
             self._on_poke(workspace_sid, None)
 
@@ -184,20 +263,24 @@ class PostgresCoordinator:
             self._owned.add(workspace_sid)
             self._refused.pop(workspace_sid, None)
             log.info("took ownership of workspace %s", workspace_sid)
+            # listening before the first pass reads the store: nothing committed after
+            # that read goes unheard
+            await self._tune(workspace_sid)
         else:
             self._refused[workspace_sid] = time.monotonic()
         return taken
 
-    async def _notify(self, payload: str) -> None:
+    async def _notify(self, channel: str, payload: str) -> None:
         async with self._notify_lock:
-            if self._notify_conn is None or self._notify_conn.is_closed():
-                await self._listen()
-            assert self._notify_conn is not None
-            await self._notify_conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+            conn = await self._listener()
+            await conn.execute("SELECT pg_notify($1, $2)", channel, payload)
 
-    async def announce_poke(self, workspace_sid: str, detail: str | None = None) -> None:
+    async def announce_poke(
+        self, workspace_sid: str, detail: str | None = None, everyone: bool = True
+    ) -> None:
         suffix = "" if detail is None else f":{detail}"
-        await self._notify(f"p:{self.instance}:{workspace_sid}{suffix}")
+        channel = CHANNEL if everyone else workspace_channel(workspace_sid)
+        await self._notify(channel, f"p:{self.instance}:{workspace_sid}{suffix}")
 
     async def announce_event(self, event: dict[str, Any]) -> None:
         await self._notify_all(self._payloads([event]))
@@ -222,27 +305,34 @@ class PostgresCoordinator:
             except Exception:  # the next events still go; the owner re-reads on poke
                 log.exception("could not share %d event(s)", len(events))
 
-    def _payloads(self, events: list[dict[str, Any]]) -> list[str]:
-        """Payloads in commit order: `e:` one event, `b:` a JSON array of several, `E:` a
-        sid alone (an event too large to travel inline; the receiver loads it)."""
-        payloads: list[str] = []
+    def _payloads(self, events: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        """(channel, payload) in commit order, on each event's workspace channel: `e:` one
+        event, `b:` a JSON array of several (consecutive, same channel), `E:` a sid alone
+        (an event too large to travel inline; the receiver loads it)."""
+        payloads: list[tuple[str, str]] = []
         group: list[str] = []
         size = 0
+        channel = CHANNEL
 
         def close_group() -> None:
             nonlocal size
             if len(group) == 1:
-                payloads.append(f"e:{self.instance}:{group[0]}")
+                payloads.append((channel, f"e:{self.instance}:{group[0]}"))
             elif group:
-                payloads.append(f"b:{self.instance}:[{','.join(group)}]")
+                payloads.append((channel, f"b:{self.instance}:[{','.join(group)}]"))
             group.clear()
             size = 0
 
         for event in events:
+            workspace_sid = event.get("workspace_sid")
+            target = workspace_channel(workspace_sid) if isinstance(workspace_sid, str) else CHANNEL
+            if target != channel:
+                close_group()
+                channel = target
             body = json.dumps(event, separators=(",", ":"))
             if len(body) > MAX_INLINE_EVENT:
                 close_group()
-                payloads.append(f"E:{self.instance}:{event['sid']}")
+                payloads.append((channel, f"E:{self.instance}:{event['sid']}"))
                 continue
             if size + len(body) + 1 > MAX_INLINE_EVENT:
                 close_group()
@@ -251,26 +341,26 @@ class PostgresCoordinator:
         close_group()
         return payloads
 
-    async def _notify_all(self, payloads: list[str]) -> None:
+    async def _notify_all(self, payloads: list[tuple[str, str]]) -> None:
         if len(payloads) == 1:
-            await self._notify(payloads[0])
+            await self._notify(*payloads[0])
             return
         async with self._notify_lock:
-            if self._notify_conn is None or self._notify_conn.is_closed():
-                await self._listen()
-            assert self._notify_conn is not None
+            conn = await self._listener()
             # one statement: PostgreSQL delivers a transaction's notifications in order
-            await self._notify_conn.execute(
-                "SELECT pg_notify($1, payload) FROM unnest($2::text[]) WITH ORDINALITY "
-                "AS sent(payload, n) ORDER BY n",
-                CHANNEL,
-                payloads,
+            await conn.execute(
+                "SELECT pg_notify(channel, payload) FROM unnest($1::text[], $2::text[]) "
+                "WITH ORDINALITY AS sent(channel, payload, n) ORDER BY n",
+                [channel for channel, _payload in payloads],
+                [payload for _channel, payload in payloads],
             )
 
-    def _received(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+    def _received(self, _conn: Any, _pid: int, channel: str, payload: str) -> None:
         kind, instance, body = payload.split(":", 2)
         if instance == self.instance:
             return
+        if kind != "p" and channel != CHANNEL and channel[len(CHANNEL) + 1 :] not in self._watched:
+            return  # owned, not shown here: the owner routes from pokes, not from events
         if kind == "p":
             workspace_sid, _colon, detail = body.partition(":")
             self._on_poke(workspace_sid, detail or None)

@@ -134,6 +134,7 @@ async def supervisor_live(websocket: WebSocket) -> None:
     # subscribed before the first read: a change committed meanwhile is pushed, not lost
     bus = registry.get(EventPublisher)  # type: ignore[type-abstract]
     unsubscribe = bus.subscribe(on_event)
+    unwatch = await bus.watch(workspace_sid)  # other processes' changes too
     try:
         try:
             view = await floor.floor(who.user.account_sid, workspace_sid)
@@ -151,6 +152,7 @@ async def supervisor_live(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
+        unwatch()
         unsubscribe()
 
 

@@ -19,6 +19,8 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from twilio.jwt.taskrouter.capabilities import WorkerCapabilityToken
+from websockets.asyncio.client import connect
 
 from tests.databases import create_postgres_database, drop_postgres_database, require_postgres
 from tests.live import LiveServer, create_account
@@ -254,3 +256,44 @@ async def test_a_configuration_change_made_in_one_process_reaches_the_others(
                 return
             await asyncio.sleep(0.05)
     raise AssertionError("the other process kept serving its stale copy")
+
+
+async def test_a_worker_on_one_process_is_offered_a_task_routed_by_another(
+    servers: list[LiveServer], database: str
+) -> None:
+    """Routing pokes and events travel on the workspace's own channel: the owner hears a
+    task created through a third process, and the process holding the worker's socket
+    (which watches the workspace) pushes the offer the owner made."""
+    account, auth_token = create_account(database)
+    owner, holder, third = servers
+    async with httpx.AsyncClient(auth=(account, auth_token), timeout=20) as client:
+
+        async def post(server: LiveServer, path: str, **form: str) -> dict[str, Any]:
+            answer = await client.post(f"{server.base_url}/v1/Workspaces{path}", data=form)
+            assert answer.status_code in (200, 201), answer.text
+            return dict(answer.json())
+
+        ws = (await post(owner, "", FriendlyName="Channels"))["sid"]
+        activities = (await client.get(f"{owner.base_url}/v1/Workspaces/{ws}/Activities")).json()
+        available = next(a["sid"] for a in activities["activities"] if a["available"])
+        queue = (await post(owner, f"/{ws}/TaskQueues", FriendlyName="All"))["sid"]
+        routing = {"task_routing": {"default_filter": {"queue": queue}}}
+        workflow = await post(
+            owner, f"/{ws}/Workflows", FriendlyName="wf", Configuration=json.dumps(routing)
+        )
+        worker = await post(owner, f"/{ws}/Workers", FriendlyName="Ann", ActivitySid=available)
+        routed = (await client.get(f"{owner.base_url}/v1/Workspaces/{ws}/Routing")).json()
+        assert routed["routed_here"], "the process that wrote first routes the workspace"
+        token = WorkerCapabilityToken(account, auth_token, ws, worker["sid"]).to_jwt()
+        channel = f"/v1/wschannels/{account}/{worker['sid']}?token={token}"
+        async with connect(f"ws{holder.base_url.removeprefix('http')}{channel}") as socket:
+            assert json.loads(await socket.recv())["type"] == "snapshot"
+            task = await post(third, f"/{ws}/Tasks", WorkflowSid=workflow["sid"], Attributes="{}")
+            while True:
+                message = json.loads(await asyncio.wait_for(socket.recv(), 20))
+                if message.get("event_type") == "reservation.created":
+                    break
+        assert message["data"]["task_sid"] == task["sid"]
+        for server in (holder, third):
+            url = f"{server.base_url}/v1/Workspaces/{ws}/Routing"
+            assert not (await client.get(url)).json()["routed_here"]

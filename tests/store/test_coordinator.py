@@ -78,6 +78,8 @@ async def test_when_the_listening_connection_dies_every_owned_workspace_is_rerea
         heard.clear()
         await other.announce_poke(WS, "{}")
         await _until(lambda: (WS, "{}") in heard)  # listening again
+        await other.announce_poke(WS, "hot", everyone=False)
+        await _until(lambda: (WS, "hot") in heard)  # on the owned workspace's channel too
     finally:
         await owner.stop()
         await other.stop()
@@ -142,6 +144,57 @@ async def test_events_queued_together_travel_packed_in_order_a_large_one_by_sid(
         assert received == list(range(30))
         assert [p[0] for p in payloads] == ["b", "E", "b", "b"]  # 10 small, the large, 19 small
         assert all(len(p) <= 8000 for p in payloads)
+    finally:
+        await sender.stop()
+        await other.stop()
+
+
+async def test_routing_pokes_reach_the_owner_and_configuration_pokes_every_process(
+    dsn: str,
+) -> None:
+    """Tasks, workers and reservations concern the owner alone; configuration makes every
+    process's cached copies stale, so its pokes go to all."""
+    by_owner: list[str | None] = []
+    by_bystander: list[str | None] = []
+    owner, bystander, writer = (PostgresCoordinator(dsn, _no_event) for _ in range(3))
+    await owner.start(lambda _ws, detail: by_owner.append(detail), _nothing)
+    await bystander.start(lambda _ws, detail: by_bystander.append(detail), _nothing)
+    await writer.start(lambda _ws, _detail: None, _nothing)
+    try:
+        assert await owner.owns(WS)
+        await writer.announce_poke(WS, "task", everyone=False)
+        await writer.announce_poke(WS, "queue", everyone=True)
+        await _until(lambda: by_owner == ["task", "queue"] and by_bystander == ["queue"])
+    finally:
+        for coordinator in (owner, bystander, writer):
+            await coordinator.stop()
+
+
+async def test_a_workspaces_events_reach_a_process_only_while_it_watches_it(dsn: str) -> None:
+    """With many processes each one handles the events of what it shows, not every event
+    of the deployment; events without a workspace still reach everyone."""
+    received: list[int] = []
+
+    async def record(event: dict[str, Any]) -> None:
+        received.append(event["n"])
+
+    sender, other = PostgresCoordinator(dsn, _no_event), PostgresCoordinator(dsn, _no_event)
+    await sender.start(lambda _ws, _detail: None, _nothing)
+    await other.start(lambda _ws, _detail: None, record)
+    try:
+        assert await other.owns(WS)  # owning alone: pokes, not events
+        sender.queue_event({"sid": "EV1", "workspace_sid": WS, "n": 1})
+        sender.queue_event({"sid": "EV100", "n": 100})
+        await _until(lambda: received == [100])
+        await other.watch(WS)
+        sender.queue_event({"sid": "EV2", "workspace_sid": WS, "n": 2})
+        await _until(lambda: received == [100, 2])
+        other.unwatch(WS)
+        await _until(lambda: WS not in other._watched and not other._tasks)
+        sender.queue_event({"sid": "EV3", "workspace_sid": WS, "n": 3})
+        sender.queue_event({"sid": "EV101", "n": 101})
+        await _until(lambda: received[-1:] == [101])
+        assert received == [100, 2, 101]
     finally:
         await sender.stop()
         await other.stop()

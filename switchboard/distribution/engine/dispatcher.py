@@ -21,7 +21,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from switchboard.distribution.domain.records import Reservation, Task
-from switchboard.distribution.engine.resident import ROUTING_KINDS, WorkspaceState
+from switchboard.distribution.engine.resident import CONFIG_KINDS, ROUTING_KINDS, WorkspaceState
 from switchboard.distribution.engine.routing import run_pass
 from switchboard.distribution.work.context import Services
 from switchboard.kernel.changes import Changes
@@ -82,7 +82,10 @@ class Dispatcher:
                 detail = json.dumps(said, separators=(",", ":")) if said is not None else None
             if detail is not None and len(detail) > MAX_NOTIFY_DETAIL:
                 detail = None  # too long to say: the owner rebuilds instead
-            self._spawn(self.coordinator.announce_poke(workspace_sid, detail))
+            # configuration (or "unknown") makes every process's cached copies stale;
+            # tasks, workers and reservations concern the owner alone
+            everyone = changes is None or changes.unknown or bool(changes.kinds() & CONFIG_KINDS)
+            self._spawn(self.coordinator.announce_poke(workspace_sid, detail, everyone))
 
     def picture(self, workspace_sid: str) -> WorkspaceState | None:
         """The in-memory picture this process keeps of a workspace it routes (if any)."""

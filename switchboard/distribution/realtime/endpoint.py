@@ -31,7 +31,7 @@ async def worker_channel(websocket: WebSocket, account_sid: str, worker_sid: str
         await websocket.close(code=CLOSE_UNAUTHORIZED, reason=str(exc))
         return
     # registered before the snapshot is read: nothing committed in between is missed
-    connection = hub.register(account_sid, claims.workspace_sid, worker_sid)
+    connection = await hub.register(account_sid, claims.workspace_sid, worker_sid)
     caller = Caller(svc, account_sid, claims.workspace_sid, worker_sid)
     session = Session(websocket, connection, caller, hub.settings, claims.expires_at)
     try:

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+# the bus's `watch`: other processes' events of a workspace, until the returned call
+Watch = Callable[[str], Awaitable[Callable[[], None]]]
 
 WAKE: dict[str, Any] = {"type": "__wake__"}  # the writer looks at its close reasons again
 
@@ -95,13 +99,25 @@ def event_message(event: dict[str, Any]) -> dict[str, Any]:
 class Hub:
     """Connections by workspace; fans committed events out to the ones they concern."""
 
-    def __init__(self, settings: RealtimeSettings | None = None) -> None:
+    def __init__(
+        self, settings: RealtimeSettings | None = None, watch: Watch | None = None
+    ) -> None:
         self.settings = settings or RealtimeSettings()
         self._by_workspace: dict[str, set[Connection]] = defaultdict(set)
+        self._watch = watch
+        self._unwatch: dict[int, Callable[[], None]] = {}  # by id(connection)
 
-    def register(self, account_sid: str, workspace_sid: str, worker_sid: str) -> Connection:
+    async def register(self, account_sid: str, workspace_sid: str, worker_sid: str) -> Connection:
+        """Registered, and (once this returns) other processes' events of the workspace
+        reach this one: whatever commits from then on is pushed."""
         connection = Connection(account_sid, workspace_sid, worker_sid, self.settings.queue_size)
         self._by_workspace[workspace_sid].add(connection)
+        if self._watch is not None:
+            try:
+                self._unwatch[id(connection)] = await self._watch(workspace_sid)
+            except BaseException:  # cancelled meanwhile: the caller never unregisters it
+                self.unregister(connection)
+                raise
         return connection
 
     def unregister(self, connection: Connection) -> None:
@@ -110,6 +126,9 @@ class Hub:
             group.discard(connection)
             if not group:
                 del self._by_workspace[connection.workspace_sid]
+        unwatch = self._unwatch.pop(id(connection), None)
+        if unwatch is not None:
+            unwatch()
 
     def replace(self, workspace_sid: str, worker_sid: str) -> None:
         """`closeExistingSessions=true`: the worker's open sockets close (their writers

@@ -156,7 +156,7 @@ async def sdk_channel(websocket: WebSocket) -> None:
         return
     if websocket.query_params.get("closeExistingSessions") == "true":
         hub.replace(claims.workspace_sid, claims.worker_sid)
-    connection = hub.register(claims.account_sid, claims.workspace_sid, claims.worker_sid)
+    connection = await hub.register(claims.account_sid, claims.workspace_sid, claims.worker_sid)
     caller = Caller(svc, claims.account_sid, claims.workspace_sid, claims.worker_sid)
     session = SdkSession(websocket, connection, caller, hub.settings, claims.expires_at)
     try:

@@ -21,7 +21,7 @@ class Realtime:
     """The hub, subscribed to the bus for the app's life."""
 
     def __init__(self, svc: Services, settings: RealtimeSettings | None = None) -> None:
-        self.hub = Hub(settings)
+        self.hub = Hub(settings, watch=svc.bus.watch)
         self._unsubscribe = svc.bus.subscribe(self.hub.publish)
 
     async def start(self) -> None:
