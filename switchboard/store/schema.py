@@ -12,9 +12,10 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol
 
-from sqlalchemy import MetaData, String, Table, UniqueConstraint
+from sqlalchemy import MetaData, Select, String, Table, UniqueConstraint, bindparam, select
 
 SID = String(34)
 NAMING = {
@@ -59,6 +60,16 @@ class RecordType:
     uniques: tuple[tuple[str, ...], ...]
     cascades: tuple[Cascade, ...] = ()
     codec: RowCodec | None = None
+
+    @cached_property
+    def by_key(self) -> Select[Any]:
+        """`SELECT` of one row by its key, built once: SQLAlchemy memoizes a statement's
+        cache key, so a reused statement skips rebuilding and re-keying it per read."""
+        keyed = (self.table.c[name] == bindparam(f"k{i}") for i, name in enumerate(self.key))
+        return select(self.table).where(*keyed)
+
+    def key_params(self, normal: tuple[Any, ...]) -> dict[str, Any]:
+        return {f"k{i}": value for i, value in enumerate(normal)}
 
     def key_of(self, record: Any) -> tuple[Any, ...]:
         fields = record.__dict__

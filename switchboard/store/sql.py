@@ -32,6 +32,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     and_,
+    bindparam,
     create_engine,
     delete,
     distinct,
@@ -185,6 +186,50 @@ def _condition(rt: RecordType, criterion: Criterion) -> ColumnElement[bool]:
     return comparisons[op](value)
 
 
+_COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">="})
+MAX_SHAPES = 512  # prepared SELECTs kept (per process): the code has far fewer shapes
+
+
+class _Shapes:
+    """Prepared `SELECT`s by query shape (table, fields and operators, order, limit), built
+    once and reused with new values. SQLAlchemy memoizes a statement's cache key, so a
+    reused statement skips rebuilding and re-keying it: a good share of a read's CPU."""
+
+    def __init__(self) -> None:
+        self._statements: dict[tuple[Any, ...], Any] = {}
+
+    def select(
+        self, rt: RecordType, where: Sequence[Criterion], order: Sequence[Order], limit: int | None
+    ) -> tuple[Any, dict[str, Any]] | None:
+        """(statement, parameters), or None for a shape that is not prepared (a `None`
+        value, `in` lists, alternatives: built the general way)."""
+        fields: list[tuple[str, str]] = []
+        params: dict[str, Any] = {}
+        for i, c in enumerate(where):
+            if not isinstance(c, Cond) or c.op not in _COMPARISONS or c.value is None:
+                return None
+            fields.append((c.field, c.op))
+            params[f"w{i}"] = c.value
+        shape = (rt.table, tuple(fields), tuple(order), limit)
+        statement = self._statements.get(shape)
+        if statement is None:
+            conditions = [
+                _condition(rt, Cond(field, op, bindparam(f"w{i}")))
+                for i, (field, op) in enumerate(fields)
+            ]
+            statement = select(rt.table).where(*conditions or [true()])
+            statement = statement.order_by(*_ordering(rt, order))
+            if limit is not None:
+                statement = statement.limit(limit)
+            if len(self._statements) >= MAX_SHAPES:
+                self._statements.clear()
+            self._statements[shape] = statement
+        return statement, params
+
+
+_SHAPES = _Shapes()
+
+
 def _where(rt: RecordType, where: Sequence[Criterion]) -> list[ColumnElement[bool]]:
     return [_condition(rt, c) for c in where] or [true()]
 
@@ -287,8 +332,7 @@ class SqlUnit:
                 return self._t.adopt(rt, hit)  # type: ignore[no-any-return]
             epoch = cache.epoch
         await self._autoflush()
-        conditions = [rt.table.c[name] == value for name, value in zip(rt.key, normal, strict=True)]
-        row = (await self.connection.execute(select(rt.table).where(*conditions))).first()
+        row = (await self.connection.execute(rt.by_key, rt.key_params(normal))).first()
         if row is None:
             return None
         record = self._record(rt, row)
@@ -313,12 +357,16 @@ class SqlUnit:
                 return [self._t.adopt(rt, r) for r in hit]
             epoch = cache.epoch
         await self._autoflush()
-        query = select(rt.table).where(*_where(rt, where)).order_by(*_ordering(rt, order))
-        if limit is not None:
-            query = query.limit(limit)
-        if offset:
-            query = query.offset(offset)
-        rows = (await self.connection.execute(query)).all()
+        prepared = None if offset else _SHAPES.select(rt, where, order, limit)
+        if prepared is not None:
+            rows = (await self.connection.execute(*prepared)).all()
+        else:
+            query = select(rt.table).where(*_where(rt, where)).order_by(*_ordering(rt, order))
+            if limit is not None:
+                query = query.limit(limit)
+            if offset:
+                query = query.offset(offset)
+            rows = (await self.connection.execute(query)).all()
         found = [self._record(rt, row) for row in rows]
         if cache is not None and listed is not None:
             cache.put_list(kind, *listed, found, epoch)

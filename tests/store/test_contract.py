@@ -544,3 +544,21 @@ async def test_changing_a_record_read_from_a_copy_changes_nothing_until_commit(
     async with seeded.read() as unit:
         again = await unit.get(Workspace, WS)
     assert again is not None and again.friendly_name == "w"
+
+
+async def test_a_query_of_one_shape_finds_what_each_of_its_values_selects(seeded: Store) -> None:
+    """The SQL store prepares a query's statement once per shape (fields, operators,
+    order, limit) and reuses it with new values: each value must still select its own."""
+    async with seeded.transaction(WS) as unit:
+        for n in range(1, 7):
+            unit.add(task(n, priority=n))
+    for below, expected in ((4, [3, 2]), (6, [5, 4]), (2, [1])):
+        async with seeded.read() as unit:
+            found = await unit.select(
+                Task, eq("workspace_sid", WS), lt("priority", below), order=[desc("priority")],
+                limit=2,
+            )  # fmt: skip
+            assert [t.priority for t in found] == expected
+            key = sid("WT", below)
+            got = await unit.get(Task, key)
+            assert got is not None and got.sid == key
