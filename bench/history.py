@@ -56,13 +56,17 @@ def parse_ratio(text: str) -> float | None:
 
 
 def entry(result: Result) -> dict[str, Any]:
-    return result.row() | {
-        "ratio_value": result.ratio,
-        "better": result.better,
-        "raw_value": result.value,
-        "raw_baseline": result.baseline,
-        "unit": result.unit,
-    } | ({} if result.gated else {"gated": False})
+    return (
+        result.row()
+        | {
+            "ratio_value": result.ratio,
+            "better": result.better,
+            "raw_value": result.value,
+            "raw_baseline": result.baseline,
+            "unit": result.unit,
+        }
+        | ({} if result.gated else {"gated": False})
+    )
 
 
 def foreign_entry(row: Row) -> dict[str, Any]:

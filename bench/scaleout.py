@@ -30,6 +30,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -176,9 +177,17 @@ def _dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-async def _throughput(count: int, seconds: float, workdir: Path) -> tuple[float, float, int]:
+async def _heard(client: httpx.AsyncClient, base: str) -> float:
+    """Notifications from other processes that the process at `base` handled (/metrics)."""
+    text = (await client.get(f"{base}/metrics")).text
+    found = re.findall(r"^switchboard_notifications_received_total\{[^}]*\} (\S+)$", text, re.M)
+    return sum(float(value) for value in found)
+
+
+async def _throughput(count: int, seconds: float, workdir: Path) -> tuple[float, float, int, float]:
     """(tasks completed/s, server CPU seconds per completed task, workspaces routed by
-    the process serving them) with `count` processes, one workspace each."""
+    the process serving them, notifications from other processes handled per completed
+    task) with `count` processes, one workspace each."""
     url = await _fresh_database()
     try:
         centers = [await create_center_at(url, WORKERS) for _ in range(count)]
@@ -199,10 +208,11 @@ async def _throughput(count: int, seconds: float, workdir: Path) -> tuple[float,
             cpu = sum(process_cpu_seconds(p.pid) for _b, p in servers) - cpu_before
             done = sum([await d.completed() for d in drivers])
             local = await _routed_locally(drivers, servers)
+            heard = sum([await _heard(drivers[0].client, base) for base, _p in servers])
             for driver in drivers:
                 await driver.client.aclose()
             await pool.close()
-        return done / elapsed, cpu / max(1, done), local
+        return done / elapsed, cpu / max(1, done), local, heard / max(1, done)
     finally:
         await _drop_database(url)
 
@@ -280,15 +290,17 @@ async def _measure(config: Config, workdir: Path) -> list[Result]:
         return [Result(NAME, "skipped", 0, "", notes=[f"PostgreSQL at {ADMIN_DSN} not reachable"])]
     counts = config.scaleout_processes
     measured = {n: await _throughput(n, config.scaleout_seconds, workdir) for n in counts}
-    one_rate, one_cpu, _local = measured[1]
+    one_rate, one_cpu, _local, _heard_one = measured[1]
     results = [await _versus_pgqueuer(one_rate, one_cpu, config)]
     for n in counts[1:]:
-        rate, cpu, local = measured[n]
+        rate, cpu, local, heard = measured[n]
         notes = [
             f"{n} processes, one workspace each, {PRODUCERS} producers and the agents "
             f"per workspace; {local}/{n} workspaces routed by the process serving them",
             f"tasks completed/s {rate:.1f} vs {one_rate:.1f} with one process (on "
             f"{os.cpu_count()} cores N processes share the same CPUs)",
+            f"notifications from other processes handled: {heard:.2f} per task, all "
+            "processes together (each hears only the workspaces it owns or shows)",
         ]
         row = Result(
             NAME,
@@ -327,8 +339,8 @@ def _why(count: int, local: int) -> str:
     )
     return (
         f"{remote}the processes share {os.cpu_count()} cores with PostgreSQL and the load "
-        "driver (context switches, smaller batches per routing pass, every process's "
-        "LISTEN connection woken by every workspace's NOTIFY); profile each process with "
+        "driver (context switches, smaller batches per routing pass); profile each "
+        "process with "
         "py-spy during the run; on cores of their own (docs/explanation/scale-out.md) the "
         "sharing goes"
     )

@@ -33,7 +33,7 @@ import json
 import logging
 import secrets
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -69,6 +69,9 @@ class Coordinator(Protocol):
     """What the dispatcher and the event bus need from the deployment topology."""
 
     distributed: bool
+    # notifications from other processes handled here, by kind: `poke`, `event` (decoded
+    # and published), `skipped` (events of a workspace not shown here: not decoded)
+    received: Counter[str]
 
     async def start(self, on_poke: PokeHandler, on_event: EventHandler) -> None:
         """Begin listening for other processes' pokes and events."""
@@ -105,6 +108,7 @@ class LocalCoordinator:
 
     def __init__(self) -> None:
         self._seen: set[str] = set()
+        self.received: Counter[str] = Counter()
 
     async def start(self, on_poke: PokeHandler, on_event: EventHandler) -> None:
         return None
@@ -157,6 +161,7 @@ class PostgresCoordinator:
         self._stopping = False
         self._sender: asyncio.Task[None] | None = None
         self._watched: set[str] = set()  # workspaces something here shows
+        self.received: Counter[str] = Counter()
         self._listening: set[str] = set()  # workspaces whose channel we LISTEN on
 
     async def start(self, on_poke: PokeHandler, on_event: EventHandler) -> None:
@@ -360,7 +365,9 @@ class PostgresCoordinator:
         if instance == self.instance:
             return
         if kind != "p" and channel != CHANNEL and channel[len(CHANNEL) + 1 :] not in self._watched:
+            self.received["skipped"] += 1
             return  # owned, not shown here: the owner routes from pokes, not from events
+        self.received["poke" if kind == "p" else "event"] += 1
         if kind == "p":
             workspace_sid, _colon, detail = body.partition(":")
             self._on_poke(workspace_sid, detail or None)

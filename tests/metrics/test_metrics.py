@@ -117,6 +117,8 @@ async def test_counters_move_by_exactly_what_happened(
         assert sample(text, "switchboard_reservations_total", outcome=outcome) == count, outcome
     assert sample(text, "switchboard_events_total", event_type="task.created") == 2
     assert sample(text, "switchboard_events_total", event_type="task.completed") == 1
+    for kind in ("poke", "event", "skipped"):  # one process: nobody else to hear
+        assert sample(text, "switchboard_notifications_received_total", kind=kind) == 0
 
     tasks = {"pending": 1, "completed": 1, "reserved": 0, "assigned": 0, "canceled": 0}
     for status, count in tasks.items():
@@ -228,3 +230,4 @@ def test_the_docs_list_every_reservation_outcome_and_metric_served() -> None:
     }
     assert [outcome for outcome in sorted(outcomes) if f"`{outcome}`" not in row] == []
     assert "| `switchboard_callback_failures_total` | counter | `kind` |" in page
+    assert "| `switchboard_notifications_received_total` | counter | `kind` |" in page

@@ -195,6 +195,7 @@ async def test_a_workspaces_events_reach_a_process_only_while_it_watches_it(dsn:
         sender.queue_event({"sid": "EV101", "n": 101})
         await _until(lambda: received[-1:] == [101])
         assert received == [100, 2, 101]
+        assert other.received == {"event": 3, "skipped": 2}  # what /metrics reports
     finally:
         await sender.stop()
         await other.stop()

@@ -23,6 +23,13 @@ apps in one process (tests) never share or collide on a metric. What is measured
   fail for good (``assignment`` or ``event``), reported by the callback engine through
   :meth:`Metrics.callback_failed` (wired in the composition root).
 
+* ``switchboard_notifications_received_total{kind}``: with several processes on
+  PostgreSQL, the notifications from other processes this one handled: ``poke``,
+  ``event`` (decoded and published here: a socket or page of that workspace is open
+  here), ``skipped`` (an event of a workspace this process owns but does not show:
+  dropped undecoded). Each process hears only the workspaces it owns or shows, so these
+  stay flat as processes are added.
+
 Events republished from other processes (``remote``) are not counted: each process
 exposes what it did, and Prometheus sums the processes.
 """
@@ -31,12 +38,13 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter as CounterType
 from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -138,6 +146,29 @@ def _scrape_gauges(per_workspace: bool) -> list[ScrapeGauge]:
         ("kind", "status"),
     )
     return [tasks, deliveries]
+
+
+class NotificationsReceived(Collector):
+    """The coordinator's count of other processes' notifications, read at scrape time."""
+
+    def __init__(self, received: CounterType[str]) -> None:
+        self.received = received
+
+    def describe(self) -> Iterable[Metric]:
+        return [self._family()]
+
+    def collect(self) -> Iterable[Metric]:
+        family = self._family()
+        for kind in ("poke", "event", "skipped"):
+            family.add_metric([kind], self.received[kind])
+        return [family]
+
+    def _family(self) -> CounterMetricFamily:
+        return CounterMetricFamily(
+            "switchboard_notifications_received",
+            "Notifications from other processes handled here, by kind (poke, event, skipped).",
+            labels=("kind",),
+        )
 
 
 class Metrics:
@@ -246,6 +277,7 @@ def install(
     sid label to the task counts.
     """
     metrics = Metrics(per_workspace=per_workspace)
+    metrics.registry.register(NotificationsReceived(dispatcher.coordinator.received))
     services.bus.subscribe(metrics.on_event)
     dispatcher.observers.append(metrics.on_pass)
     app.add_middleware(HttpMetricsMiddleware, histogram=metrics.http_latency)
