@@ -60,7 +60,7 @@ async def test_later_steps_follow_the_fetched_document(live: Live, receiver: Rec
         task = await live.get(Task, task_sid)
         return bool(task.task_queue_sid == a and task.priority == 3)
 
-    assert await eventually(moved, timeout=5)
+    assert await eventually(moved, timeout=20)
 
 
 async def _falls_back(live: Live, wf: str, a: str) -> dict[str, Any]:

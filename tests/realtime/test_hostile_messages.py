@@ -57,9 +57,9 @@ async def test_messages_that_are_not_strict_json_get_an_error_and_the_channel_st
     base = "ws" + live.base_url.removeprefix("http")
     url = f"{base}/v1/wschannels/{live.account_sid}/{worker}?token={quote(_token(live, worker))}"
     async with connect(url, open_timeout=20) as socket:
-        await asyncio.wait_for(socket.recv(), 5)  # the snapshot
+        await asyncio.wait_for(socket.recv(), 30)  # the snapshot
         await socket.send(text)
-        reply = json.loads(await asyncio.wait_for(socket.recv(), 5))
+        reply = json.loads(await asyncio.wait_for(socket.recv(), 30))
         assert reply["type"] == "error" and reply["code"] == 20001, reply
         await socket.send(json.dumps({"type": "ping", "request_id": "r1"}))
-        assert json.loads(await asyncio.wait_for(socket.recv(), 5))["type"] == "pong"
+        assert json.loads(await asyncio.wait_for(socket.recv(), 30))["type"] == "pong"
