@@ -269,8 +269,12 @@ class PostgresCoordinator:
             self._refused.pop(workspace_sid, None)
             log.info("took ownership of workspace %s", workspace_sid)
             # listening before the first pass reads the store: nothing committed after
-            # that read goes unheard
-            await self._tune(workspace_sid)
+            # that read goes unheard (if this fails, the listening connection is gone and
+            # listens again to every owned workspace when it is back, poking each)
+            try:
+                await self._tune(workspace_sid)
+            except Exception:
+                log.exception("could not listen to workspace %s", workspace_sid)
         else:
             self._refused[workspace_sid] = time.monotonic()
         return taken
