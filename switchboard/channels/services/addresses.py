@@ -139,11 +139,11 @@ def addresses_query(account_sid: str, channel: str | None) -> Query[r.ChannelAdd
     return Query(r.ChannelAddress, tuple(criteria), (asc("date_created"), asc("sid")))
 
 
-async def record_event(
+def channel_event(
     svc: Channels, account_sid: str | None, channel: str, kind: str, address: str, detail: str
 ) -> r.ChannelEvent:
-    """Store the event and publish it on the pillar's bus (an operator sees every drop)."""
-    row = r.ChannelEvent(
+    """The event's row, for a transaction to add beside what it reports."""
+    return r.ChannelEvent(
         sid=sids.new_sid(r.CHANNEL_EVENT),
         account_sid=account_sid,
         channel=channel,
@@ -152,19 +152,34 @@ async def record_event(
         detail=detail,
         date_created=svc.clock.now_ms(),
     )
-    async with svc.store.transaction() as unit:
-        unit.add(row)
-    log.warning("channel event %s on %s %s: %s", kind, channel, address, detail)
+
+
+async def announce_event(svc: Channels, row: r.ChannelEvent) -> None:
+    """Log a committed event and publish it on the pillar's bus (an operator sees every
+    drop)."""
+    log.warning(
+        "channel event %s on %s %s: %s", row.event_type, row.channel, row.address, row.detail
+    )
     await svc.bus.publish(
         {
-            "event_type": kind,
+            "event_type": row.event_type,
             "sid": row.sid,
-            "channel": channel,
-            "address": address,
-            "account_sid": account_sid,
-            "detail": detail,
+            "channel": row.channel,
+            "address": row.address,
+            "account_sid": row.account_sid,
+            "detail": row.detail,
         }
     )
+
+
+async def record_event(
+    svc: Channels, account_sid: str | None, channel: str, kind: str, address: str, detail: str
+) -> r.ChannelEvent:
+    """Store the event in a transaction of its own, then announce it."""
+    row = channel_event(svc, account_sid, channel, kind, address, detail)
+    async with svc.store.transaction() as unit:
+        unit.add(row)
+    await announce_event(svc, row)
     return row
 
 

@@ -16,7 +16,7 @@ from switchboard.channels.domain import records as r
 from switchboard.channels.domain.backoff import retry_delay_ms
 from switchboard.channels.ports import Line, ProviderError, Reply
 from switchboard.channels.services import credentials
-from switchboard.channels.services.addresses import record_event
+from switchboard.channels.services.addresses import announce_event, channel_event
 from switchboard.channels.services.chat import deliver_reply
 from switchboard.channels.services.context import Channels
 from switchboard.channels.services.email import send_email
@@ -166,13 +166,22 @@ async def _sent(svc: Channels, reply: Reply, provider_sid: str) -> None:
 
 
 async def _failed(svc: Channels, reply: Reply, exc: ProviderError) -> None:
+    """The contact row and the operator's event in one transaction (neither without the
+    other), then the receipt the conversation shows: once a receipt says failed, the
+    event that explains it is there."""
     code = exc.code or FAILED_CODE
+    detail = f"reply {reply.message_sid} to {reply.recipient} failed: {exc}"
+    event = channel_event(
+        svc, reply.account_sid, reply.channel, "channel.reply.failed", reply.sender, detail
+    )
     async with svc.store.transaction() as unit:
         row = await unit.first(r.OutboundContact, eq("receipt_sid", reply.receipt_sid))
         if row is not None:
             row.status = "failed"
             row.error_code = code
             row.date_updated = svc.clock.now_ms()
+        unit.add(event)
+    await announce_event(svc, event)
     await svc.desk.set_receipt(
         reply.account_sid,
         reply.conversation_sid,
@@ -180,8 +189,4 @@ async def _failed(svc: Channels, reply: Reply, exc: ProviderError) -> None:
         reply.receipt_sid,
         "failed",
         code,
-    )
-    detail = f"reply {reply.message_sid} to {reply.recipient} failed: {exc}"
-    await record_event(
-        svc, reply.account_sid, reply.channel, "channel.reply.failed", reply.sender, detail
     )
