@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -41,8 +41,9 @@ from switchboard.web.security import (
     signed_in,
 )
 from switchboard.wire.deps import deps
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter(include_in_schema=False)
+router = GatedRouter(include_in_schema=False)
 AGENTS = frozenset({AGENT})
 BODY_LIMIT = 1600
 CASE_COLUMNS = (

@@ -11,7 +11,7 @@ from importlib.resources import files
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
@@ -37,10 +37,11 @@ from switchboard.web.security import (
     signed_in,
 )
 from switchboard.wire.deps import deps
+from switchboard.wire.routing import GatedRouter
 
 TOKEN_TTL = 3600  # the desktop mints a new token whenever it reconnects
 CHANNEL_PATH = "/v1/wschannels/{account_sid}/{worker_sid}"
-router = APIRouter(include_in_schema=False)
+router = GatedRouter(include_in_schema=False)
 
 
 def floor_of(request: Request) -> Floor:

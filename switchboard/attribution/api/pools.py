@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from switchboard.attribution.api.common import (
@@ -24,8 +24,9 @@ from switchboard.kernel.criteria import asc, eq
 from switchboard.kernel.errors import NotFound
 from switchboard.wire.context import Ctx, context, json_response, no_content
 from switchboard.wire.params import Params, read_params
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter()
+router = GatedRouter()
 SNIPPET = Path(__file__).parent.parent / "static" / "swap.js"
 DAY = 86_400
 # parameters of a lease request that are not attribution

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from switchboard.attribution.api.common import (
     PREFIX,
@@ -22,8 +22,9 @@ from switchboard.kernel.clock import iso
 from switchboard.kernel.errors import InvalidParameter
 from switchboard.wire.context import Ctx, context, json_response
 from switchboard.wire.params import Params
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter()
+router = GatedRouter()
 FORMATS = ("json", "csv")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
 from switchboard.channels.domain import records as r
 from switchboard.channels.services import addresses as service
@@ -22,8 +22,9 @@ from switchboard.wire.context import (
     page_from_query,
 )
 from switchboard.wire.deps import deps
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter()
+router = GatedRouter()
 wire.register_sid_convertors(r.ADDRESS)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from switchboard.channels.domain import records as r
@@ -17,8 +17,9 @@ from switchboard.channels.services.context import Channels
 from switchboard.kernel.errors import NotFound, SwitchboardError
 from switchboard.wire.context import json_response
 from switchboard.wire.deps import deps
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter()
+router = GatedRouter()
 STREAM = "/v1/Channels/Chat/Stream"
 WIDGET_JS = Path(__file__).parent.parent / "static" / "widget.js"
 CLOSE_UNAUTHORIZED, CLOSE_DISABLED = 4401, 4404

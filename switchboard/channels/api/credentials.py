@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
 from switchboard.channels.domain import records as r
 from switchboard.channels.services import credentials as service
@@ -21,8 +21,9 @@ from switchboard.wire.context import (
     page_from_query,
 )
 from switchboard.wire.deps import deps
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter()
+router = GatedRouter()
 wire.register_sid_convertors(r.CREDENTIAL)
 
 

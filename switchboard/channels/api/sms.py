@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from switchboard.channels.domain import signatures
 from switchboard.channels.domain.records import SMS
@@ -14,8 +14,9 @@ from switchboard.channels.services import credentials, inbound
 from switchboard.channels.services.context import Channels, TwilioSettings
 from switchboard.kernel.errors import NotFound, SwitchboardError
 from switchboard.wire.deps import deps
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter()
+router = GatedRouter()
 NOT_ENABLED = "The requested resource {path} was not found"
 SIGNATURE_HEADER = "X-Twilio-Signature"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'

@@ -4,7 +4,7 @@ music the queue plays. Signed with `X-Twilio-Signature` like the SMS webhooks.""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from switchboard.channels.api.sms import NOT_ENABLED, signed_form
 from switchboard.channels.domain.voice import answer_twiml, hold_twiml, parse_call, parse_status
@@ -12,8 +12,9 @@ from switchboard.channels.services import voice
 from switchboard.channels.services.context import Channels, TwilioSettings
 from switchboard.kernel.errors import NotFound
 from switchboard.wire.deps import deps
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter()
+router = GatedRouter()
 XML = "application/xml"
 
 

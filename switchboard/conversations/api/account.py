@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from switchboard.conversations.api import params as cp
 from switchboard.conversations.api import serializers as ser
@@ -16,8 +16,9 @@ from switchboard.conversations.services.participants import participations_query
 from switchboard.conversations.services.webhooks import EVENTS
 from switchboard.kernel.criteria import eq, isin
 from switchboard.wire.context import json_response, list_response, no_content, page_from_query
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter()
+router = GatedRouter()
 
 
 async def _chat_service(ctx: Ctx) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from switchboard.conversations.api import params as cp
 from switchboard.conversations.api import serializers as ser
@@ -21,8 +21,9 @@ from switchboard.wire.context import (
     page_from_items,
     page_from_query,
 )
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter()
+router = GatedRouter()
 
 
 async def _render(ctx: Ctx, scope: Scope, key: str, status: int = 200) -> Response:

@@ -4,7 +4,7 @@ Backchannels, Invitations and Grants."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from switchboard.conversations.api import params as cp
@@ -27,8 +27,9 @@ from switchboard.conversations.services.sequences import visible_containers
 from switchboard.kernel.criteria import eq
 from switchboard.kernel.errors import InvalidParameter
 from switchboard.wire.context import json_response, list_response, page_from_query
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter()
+router = GatedRouter()
 MAX_TAGS = 50
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from switchboard.conversations.api import params as cp
 from switchboard.conversations.api import serializers as ser
@@ -18,8 +18,9 @@ from switchboard.conversations.services.messages import body_of, delivery_summar
 from switchboard.kernel.criteria import isin
 from switchboard.kernel.ports import Unit
 from switchboard.wire.context import JSON, json_response, list_response, no_content, page_from_query
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter()
+router = GatedRouter()
 
 
 async def _message_json(ctx: Ctx, unit: Unit, interaction: r.Interaction, row: r.Message) -> JSON:

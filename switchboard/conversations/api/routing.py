@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Response
+from fastapi import Depends, FastAPI, Response
 
 from switchboard.conversations.api import params as cp
 from switchboard.conversations.api.context import Ctx, context
@@ -24,8 +24,9 @@ from switchboard.kernel.errors import InvalidParameter, NotFound, SwitchboardErr
 from switchboard.wire import context as wire
 from switchboard.wire.deps import Deps, deps
 from switchboard.wire.params import Params
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter()
+router = GatedRouter()
 MAX_JSON = 64_000
 MAX_BODY = 4_000
 JSON = dict[str, Any]

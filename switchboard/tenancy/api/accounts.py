@@ -13,7 +13,7 @@ from email.utils import format_datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 
 from switchboard.kernel.clock import iso, to_datetime
 from switchboard.tenancy import subaccounts as service
@@ -30,9 +30,10 @@ from switchboard.wire.context import (
 )
 from switchboard.wire.deps import deps
 from switchboard.wire.paging import PAGING_KEYS, Page
+from switchboard.wire.routing import GatedRouter
 
 NAME_LENGTH = 64
-router = APIRouter()
+router = GatedRouter()
 API_2010 = "/2010-04-01"
 ACCOUNTS = f"{API_2010}/Accounts"
 SECONDARY = "/v1/AuthTokens/Secondary"

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 
 from switchboard.kernel.clock import from_datetime, iso
 from switchboard.kernel.errors import InvalidParameter, NotFound
@@ -35,9 +35,10 @@ from switchboard.wire.context import (
 )
 from switchboard.wire.deps import deps
 from switchboard.wire.params import Params
+from switchboard.wire.routing import GatedRouter
 
 NAME_LENGTH = 64
-router = APIRouter()
+router = GatedRouter()
 RECORDS = ACCOUNTS + "/{sid}/Usage/Records"
 DateRange = tuple[date, date]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from switchboard.distribution.api import serializers as ser
 from switchboard.distribution.api.routes.common import (
@@ -17,8 +17,9 @@ from switchboard.distribution.api.routes.common import (
 from switchboard.distribution.config import activities as service
 from switchboard.distribution.work.access import access_activity
 from switchboard.kernel.errors import InvalidParameter
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter(prefix="/v1/Workspaces/{workspace_sid:ws}/Activities")
+router = GatedRouter(prefix="/v1/Workspaces/{workspace_sid:ws}/Activities")
 
 
 @router.get("")

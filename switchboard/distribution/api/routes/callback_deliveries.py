@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from switchboard.distribution.api.routes.common import (
     Ctx,
@@ -22,8 +22,9 @@ from switchboard.kernel.clock import iso
 from switchboard.kernel.criteria import Criterion, Query, asc, desc, eq, isin
 from switchboard.kernel.errors import NotFound
 from switchboard.outbound.records import CallbackDelivery
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter(prefix="/v1/Workspaces/{workspace_sid:ws}/CallbackDeliveries")
+router = GatedRouter(prefix="/v1/Workspaces/{workspace_sid:ws}/CallbackDeliveries")
 STATUSES = ("pending", "delivered", "failed")
 KINDS = ("event", "assignment")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from switchboard.distribution.api import serializers as ser
 from switchboard.distribution.api.routes.common import (
@@ -20,8 +20,9 @@ from switchboard.distribution.work.access import access_event
 from switchboard.kernel.criteria import Query, any_of, asc, eq
 from switchboard.kernel.ports import Unit
 from switchboard.wire.params import Params
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter(prefix="/v1/Workspaces/{workspace_sid:ws}/Events")
+router = GatedRouter(prefix="/v1/Workspaces/{workspace_sid:ws}/Events")
 MAX_MINUTES = 43_200  # Twilio keeps 30 days of events
 
 

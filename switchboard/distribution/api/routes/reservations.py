@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from switchboard.distribution.api import serializers as ser
 from switchboard.distribution.api.lookups import worker_names
@@ -22,8 +22,9 @@ from switchboard.distribution.work.access import access_reservation, access_task
 from switchboard.kernel.criteria import Criterion, Query, asc, eq, isin
 from switchboard.kernel.errors import NotFound
 from switchboard.kernel.ports import Unit
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter(prefix="/v1/Workspaces/{workspace_sid:ws}")
+router = GatedRouter(prefix="/v1/Workspaces/{workspace_sid:ws}")
 TASK_VIEW = "/Tasks/{task_sid:wt}/Reservations"
 WORKER_VIEW = "/Workers/{worker_sid:wk}/Reservations"
 RESERVATION_STATUSES = (

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from switchboard.distribution.api.routes.common import (
     Ctx,
@@ -34,8 +34,9 @@ from switchboard.kernel.errors import InvalidParameter
 from switchboard.kernel.ports import Unit
 from switchboard.kernel.sids import is_sid
 from switchboard.wire.params import Params
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter(prefix="/v1/Workspaces/{workspace_sid:ws}")
+router = GatedRouter(prefix="/v1/Workspaces/{workspace_sid:ws}")
 JSON = dict[str, Any]
 MAX_BULK_QUEUES = 50
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from switchboard.distribution.api import serializers as ser
 from switchboard.distribution.api.lookups import activity_names
@@ -30,8 +30,9 @@ from switchboard.distribution.work.access import access_task_queue, access_worke
 from switchboard.kernel.errors import InvalidParameter
 from switchboard.kernel.ports import Unit
 from switchboard.wire.params import Params
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter(prefix="/v1/Workspaces/{workspace_sid:ws}/TaskQueues")
+router = GatedRouter(prefix="/v1/Workspaces/{workspace_sid:ws}/TaskQueues")
 TASK_ORDERS = ("FIFO", "LIFO")
 MAX_RESERVED_WORKERS = 50
 QUEUE_ORDERINGS = {"DateUpdated:asc": False, "DateUpdated:desc": True}

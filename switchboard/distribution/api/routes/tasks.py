@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from switchboard.distribution.api import serializers as ser
 from switchboard.distribution.api.lookups import task_names
@@ -28,8 +28,9 @@ from switchboard.kernel.criteria import Criterion, Order, Query, asc, eq, isin
 from switchboard.kernel.errors import InvalidParameter
 from switchboard.kernel.ports import Unit
 from switchboard.wire.params import Params
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter(prefix="/v1/Workspaces/{workspace_sid:ws}/Tasks")
+router = GatedRouter(prefix="/v1/Workspaces/{workspace_sid:ws}/Tasks")
 ASSIGNMENT_STATUSES = ("pending", "reserved", "assigned", "canceled", "completed", "wrapping")
 MAX_PRIORITY = 2_147_483_647
 MAX_TIMEOUT = 1_209_600

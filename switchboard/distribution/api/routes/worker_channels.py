@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 from fastapi.responses import JSONResponse
 
 from switchboard.distribution.api import serializers as ser
@@ -22,8 +22,9 @@ from switchboard.distribution.work import workers as service
 from switchboard.distribution.work.access import access_worker, access_worker_channel
 from switchboard.kernel.criteria import Query, asc, eq
 from switchboard.kernel.ports import Unit
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter(prefix="/v1/Workspaces/{workspace_sid:ws}/Workers/{worker_sid:wk}/Channels")
+router = GatedRouter(prefix="/v1/Workspaces/{workspace_sid:ws}/Workers/{worker_sid:wk}/Channels")
 MAX_CAPACITY = 50
 
 

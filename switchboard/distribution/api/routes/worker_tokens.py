@@ -6,15 +6,16 @@ with the caller's auth token, so either way of minting opens the same channel.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from switchboard.distribution.api.routes.common import Ctx, context, json_response
 from switchboard.distribution.work.access import access_worker
 from switchboard.distribution.work.worker_tokens import CHANNEL_PATH, DEFAULT_TTL, MAX_TTL, mint
 from switchboard.kernel.clock import iso
 from switchboard.kernel.errors import Conflict
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter(prefix="/v1/Workspaces/{workspace_sid:ws}/Workers/{worker_sid:wk}")
+router = GatedRouter(prefix="/v1/Workspaces/{workspace_sid:ws}/Workers/{worker_sid:wk}")
 
 
 def _channel_url(ctx: Ctx, worker_sid: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from switchboard.distribution.api import serializers as ser
 from switchboard.distribution.api.lookups import activity_names
@@ -30,8 +30,9 @@ from switchboard.distribution.work.access import access_worker
 from switchboard.kernel.criteria import Criterion, Query, asc, eq, isin
 from switchboard.kernel.ports import Unit
 from switchboard.wire.params import Params
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter(prefix="/v1/Workspaces/{workspace_sid:ws}/Workers")
+router = GatedRouter(prefix="/v1/Workspaces/{workspace_sid:ws}/Workers")
 ORDERINGS = {"DateStatusChanged": "date_status_changed"}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from switchboard.distribution.api import serializers as ser
 from switchboard.distribution.api.routes.common import (
@@ -19,8 +19,9 @@ from switchboard.distribution.config.document_source import set_document_source
 from switchboard.distribution.domain.records import Workflow
 from switchboard.distribution.work.access import access_workflow
 from switchboard.wire.params import Params
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter(prefix="/v1/Workspaces/{workspace_sid:ws}/Workflows")
+router = GatedRouter(prefix="/v1/Workspaces/{workspace_sid:ws}/Workflows")
 MAX_CONFIGURATION = 1_048_576
 MAX_RESERVATION_TIMEOUT = 86_400
 

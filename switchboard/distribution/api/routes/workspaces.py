@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from switchboard.distribution.api import serializers as ser
 from switchboard.distribution.api.lookups import activity_names
@@ -21,8 +21,9 @@ from switchboard.distribution.config import workspaces as service
 from switchboard.distribution.domain.records import Workspace
 from switchboard.kernel.ports import Unit
 from switchboard.wire.params import Params
+from switchboard.wire.routing import GatedRouter
 
-router = APIRouter()
+router = GatedRouter()
 QUEUE_ORDERS = ("FIFO", "LIFO")
 
 
