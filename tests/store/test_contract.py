@@ -359,6 +359,10 @@ async def test_a_unique_constraint_is_a_conflict_and_nothing_is_written(seeded: 
             unit.add(worker(2, name_key="same"))
     async with seeded.read() as unit:
         assert await unit.count(Worker) == 0
+    async with seeded.transaction(WS) as unit:  # and the next write goes through
+        unit.add(worker(3, name_key="same"))
+    async with seeded.read() as unit:
+        assert await unit.count(Worker) == 1
 
 
 async def test_accumulate_inserts_then_adds(seeded: Store) -> None:
