@@ -191,39 +191,93 @@ MAX_SHAPES = 512  # prepared SELECTs kept (per process): the code has far fewer 
 
 
 class _Shapes:
-    """Prepared `SELECT`s by query shape (table, fields and operators, order, limit), built
-    once and reused with new values. SQLAlchemy memoizes a statement's cache key, so a
-    reused statement skips rebuilding and re-keying it: a good share of a read's CPU."""
+    """Prepared statements by query shape (table, fields and operators, order, limit; or
+    the grouping and measures of an aggregate), built once and reused with new values.
+    SQLAlchemy memoizes a statement's cache key, so a reused statement skips rebuilding
+    and re-keying it: a good share of a read's CPU."""
 
     def __init__(self) -> None:
         self._statements: dict[tuple[Any, ...], Any] = {}
 
-    def select(
-        self, rt: RecordType, where: Sequence[Criterion], order: Sequence[Order], limit: int | None
-    ) -> tuple[Any, dict[str, Any]] | None:
-        """(statement, parameters), or None for a shape that is not prepared (a `None`
-        value, `in` lists, alternatives: built the general way)."""
+    @staticmethod
+    def _criteria(
+        where: Sequence[Criterion],
+    ) -> tuple[tuple[tuple[str, str], ...], dict[str, Any]] | None:
+        """((field, operator) per criterion, parameters); None for what is not prepared:
+        a `None` value, an `in` list that holds `None` or nothing, alternatives."""
         fields: list[tuple[str, str]] = []
         params: dict[str, Any] = {}
         for i, c in enumerate(where):
-            if not isinstance(c, Cond) or c.op not in _COMPARISONS or c.value is None:
+            if not isinstance(c, Cond) or c.value is None:
+                return None
+            if c.op == "in":
+                if not c.value or None in c.value:
+                    return None
+                params[f"w{i}"] = list(c.value)
+            elif c.op in _COMPARISONS:
+                params[f"w{i}"] = c.value
+            else:
                 return None
             fields.append((c.field, c.op))
-            params[f"w{i}"] = c.value
-        shape = (rt.table, tuple(fields), tuple(order), limit)
+        return tuple(fields), params
+
+    @staticmethod
+    def _conditions(rt: RecordType, fields: tuple[tuple[str, str], ...]) -> list[Any]:
+        conditions: list[Any] = []
+        for i, (field, op) in enumerate(fields):
+            if op == "in":
+                rt.refuse_coded((field,))
+                conditions.append(rt.table.c[field].in_(bindparam(f"w{i}", expanding=True)))
+            else:
+                conditions.append(_condition(rt, Cond(field, op, bindparam(f"w{i}"))))
+        return conditions or [true()]
+
+    def _keep(self, shape: tuple[Any, ...], statement: Any) -> Any:
+        if len(self._statements) >= MAX_SHAPES:
+            self._statements.clear()
+        self._statements[shape] = statement
+        return statement
+
+    def select(
+        self, rt: RecordType, where: Sequence[Criterion], order: Sequence[Order], limit: int | None
+    ) -> tuple[Any, dict[str, Any]] | None:
+        """(statement, parameters), or None for a shape that is not prepared."""
+        criteria = self._criteria(where)
+        if criteria is None:
+            return None
+        fields, params = criteria
+        shape = (rt.table, fields, tuple(order), limit)
         statement = self._statements.get(shape)
         if statement is None:
-            conditions = [
-                _condition(rt, Cond(field, op, bindparam(f"w{i}")))
-                for i, (field, op) in enumerate(fields)
-            ]
-            statement = select(rt.table).where(*conditions or [true()])
+            statement = select(rt.table).where(*self._conditions(rt, fields))
             statement = statement.order_by(*_ordering(rt, order))
             if limit is not None:
                 statement = statement.limit(limit)
-            if len(self._statements) >= MAX_SHAPES:
-                self._statements.clear()
-            self._statements[shape] = statement
+            statement = self._keep(shape, statement)
+        return statement, params
+
+    def aggregate(
+        self,
+        rt: RecordType,
+        by: Sequence[str],
+        where: Sequence[Criterion],
+        measures: dict[str, Measure],
+    ) -> tuple[Any, dict[str, Any]] | None:
+        """The same for `Unit.aggregate`: grouped by `by`, `measures` labelled by name."""
+        criteria = self._criteria(where)
+        if criteria is None:
+            return None
+        fields, params = criteria
+        shape = ("aggregate", rt.table, tuple(by), fields, tuple(measures.items()))
+        statement = self._statements.get(shape)
+        if statement is None:
+            keys = [rt.table.c[name] for name in by]
+            labelled = [_measure(rt, m).label(name) for name, m in measures.items()]
+            statement = select(*keys, *labelled).select_from(rt.table)
+            statement = statement.where(*self._conditions(rt, fields))
+            if keys:
+                statement = statement.group_by(*keys).order_by(*keys)
+            statement = self._keep(shape, statement)
         return statement, params
 
 
@@ -402,12 +456,16 @@ class SqlUnit:
     ) -> list[dict[str, Any]]:
         rt = self.schema.of(kind)
         await self._autoflush()
-        keys = [rt.table.c[name] for name in by]
-        labelled = [_measure(rt, m).label(name) for name, m in measures.items()]
-        query = select(*keys, *labelled).select_from(rt.table).where(*_where(rt, where))
-        if keys:
-            query = query.group_by(*keys).order_by(*keys)
-        rows = (await self.connection.execute(query)).all()
+        prepared = _SHAPES.aggregate(rt, by, where, measures)
+        if prepared is not None:
+            rows = (await self.connection.execute(*prepared)).all()
+        else:
+            keys = [rt.table.c[name] for name in by]
+            labelled = [_measure(rt, m).label(name) for name, m in measures.items()]
+            query = select(*keys, *labelled).select_from(rt.table).where(*_where(rt, where))
+            if keys:
+                query = query.group_by(*keys).order_by(*keys)
+            rows = (await self.connection.execute(query)).all()
         names = [*by, *measures]
         return [{n: _plain(v) for n, v in zip(names, row, strict=True)} for row in rows]
 

@@ -86,6 +86,8 @@ class Tracker:
             if before is None:
                 continue
             now = record.__dict__
+            if now == before:  # most tracked records were only read: one C-level compare
+                continue
             changed = {name: value for name, value in now.items() if before.get(name) != value}
             if changed:
                 found.append((self.schema.of(cls), record, changed))

@@ -566,3 +566,48 @@ async def test_a_query_of_one_shape_finds_what_each_of_its_values_selects(seeded
             key = sid("WT", below)
             got = await unit.get(Task, key)
             assert got is not None and got.sid == key
+
+
+async def test_an_in_list_of_one_shape_selects_each_lists_own_records(seeded: Store) -> None:
+    """Prepared `in` lists take a list of any length (and an empty or `None`-holding one
+    still selects nothing or only the values that are there)."""
+    async with seeded.transaction(WS) as unit:
+        for n in range(1, 7):
+            unit.add(task(n, priority=n))
+    lists: list[tuple[tuple[Any, ...], list[int]]] = [
+        ((sid("WT", 2), sid("WT", 5)), [2, 5]),
+        ((sid("WT", 1),), [1]),
+        ((sid("WT", 6), sid("WT", 3), sid("WT", 4), sid("WT", 99)), [3, 4, 6]),
+        ((), []),
+        ((None, sid("WT", 1)), [1]),
+    ]
+    for sids, expected in lists:
+        async with seeded.read() as unit:
+            found = await unit.select(
+                Task, eq("workspace_sid", WS), isin("sid", sids), order=[asc("priority")]
+            )
+            assert [t.priority for t in found] == expected, sids
+
+
+async def test_an_aggregate_of_one_shape_counts_what_each_of_its_values_selects(
+    seeded: Store,
+) -> None:
+    async with seeded.transaction(WS) as unit:
+        for n in range(1, 7):
+            unit.add(task(n, priority=n % 3, assignment_status="pending" if n < 5 else "wrapping"))
+    async with seeded.read() as unit:
+        one = await unit.aggregate(
+            Task, ("priority",), eq("workspace_sid", WS), isin("assignment_status", ("pending",)),
+            n=COUNT,
+        )  # fmt: skip
+        other = await unit.aggregate(
+            Task, ("priority",), eq("workspace_sid", WS), isin("assignment_status", ("wrapping",)),
+            n=COUNT,
+        )  # fmt: skip
+        both = await unit.aggregate(
+            Task, ("priority",), eq("workspace_sid", WS),
+            isin("assignment_status", ("pending", "wrapping")), n=COUNT,
+        )  # fmt: skip
+    assert one == [{"priority": 0, "n": 1}, {"priority": 1, "n": 2}, {"priority": 2, "n": 1}]
+    assert other == [{"priority": 0, "n": 1}, {"priority": 2, "n": 1}]
+    assert both == [{"priority": 0, "n": 2}, {"priority": 1, "n": 2}, {"priority": 2, "n": 2}]

@@ -144,6 +144,10 @@ async def reserve(
         state.reserved(reservation)
         seen.note(Task, (task.sid,))
         seen.note(Reservation, (reservation.sid,))
+        if reservation.worker_previous_activity_sid is None:
+            # the planner already took the worker's capacity; only its version moved in
+            # the store, which the picture does not hold: nothing to read back
+            seen.note(Worker, (match.worker_sid,))
     return set(task_sids)
 
 
