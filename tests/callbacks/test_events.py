@@ -9,6 +9,7 @@ from functools import partial
 from starlette.responses import Response
 from twilio.request_validator import RequestValidator
 
+from switchboard.distribution.domain.records import CallbackCursor, Event
 from switchboard.outbound.records import CallbackDelivery
 from tests.callbacks.support import Hit, Live, Receiver, eventually
 
@@ -123,3 +124,33 @@ async def test_a_private_callback_address_is_refused_without_connecting(live: Li
     log = json.loads(delivery.attempt_log)
     assert all("refused" in attempt["error"] for attempt in log)
     assert "private" in (delivery.error or "")
+
+
+async def test_an_event_callback_set_after_the_first_scans_gets_the_next_events(
+    live: Live, receiver: Receiver
+) -> None:
+    """The outbox defers events its last scan found undeliverable; a callback URL set
+    since is read by the deferred scan: the events are late by at most a second, never
+    lost."""
+    await live.workspace()
+    queue = await live.queue("All")
+    wf = await live.workflow(queue)
+    await live.task(wf)
+    await eventually(lambda: _scanned(live))
+    async with live.http() as http:
+        response = await http.post(
+            f"/v1/Workspaces/{live.workspace_sid}",
+            data={"EventCallbackUrl": receiver.url("events")},
+        )
+        assert response.status_code == 200, response.text
+    second = await live.task(wf)
+    await eventually(partial(_has_hit, receiver, "task.created"))
+    [hit] = [h for h in receiver.of("events") if h.form["EventType"] == "task.created"]
+    assert hit.form["TaskSid"] == second
+
+
+async def _scanned(live: Live) -> bool:
+    """The outbox's cursor has passed the workspace's events so far."""
+    events = await live.rows(Event, workspace_sid=live.workspace_sid)
+    cursor = await live.get(CallbackCursor, live.workspace_sid)
+    return cursor is not None and cursor.last_seq >= max(e.seq for e in events)

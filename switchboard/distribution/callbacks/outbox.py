@@ -34,6 +34,10 @@ ASSIGNING = "reservation.created"  # the one event type assignment callbacks fol
 # a pass waits this long after the first bell, so that one pass reads what several
 # commits wrote (under load, one pass per commit was a fifth of a request's CPU)
 GATHER_SECONDS = 0.01
+# an event that cannot make a delivery (by the types its workspace's last scan found
+# deliverable) still moves the cursor, but at most once a second: without callbacks,
+# a scan per commit was a tenth of a routed task's CPU
+LAZY_SECONDS = 1.0
 
 
 def wanted(workspace: Workspace, event_type: str) -> bool:
@@ -128,21 +132,23 @@ def _types_that_deliver(workspace: Workspace | None) -> list[str] | None:
     return sorted(types)
 
 
-async def scan(svc: Services, workspace_sid: str) -> int:
-    """Turn the workspace's new events into deliveries; returns how many were created."""
-    created, more = 0, True
+async def scan(svc: Services, workspace_sid: str) -> tuple[int, frozenset[str] | None]:
+    """Turn the workspace's new events into deliveries; returns how many were created,
+    and the event types that can make one with the workspace's settings (None: all)."""
+    created, more, deliverable = 0, True, None
     while more:
         async with svc.store.transaction(workspace_sid) as unit:
             cursor = await _cursor(unit, workspace_sid)
             workspace = await unit.get(Workspace, workspace_sid)
             types = _types_that_deliver(workspace)
+            deliverable = None if types is None else frozenset(types)
             where = [eq("workspace_sid", workspace_sid), gt("seq", cursor.last_seq)]
             top = None
             if types is not None:
                 [newest] = await unit.aggregate(Event, (), *where, seq=largest("seq"))
                 top = newest["seq"]
                 if top is None:
-                    return created
+                    return created, deliverable
                 where += [le("seq", top), isin("event_type", types)]
             events = await unit.select(Event, *where, order=[asc("seq")], limit=BATCH)
             for event in events:
@@ -155,7 +161,7 @@ async def scan(svc: Services, workspace_sid: str) -> int:
                 top = events[-1].seq if events else None
             if top is not None:
                 cursor.last_seq = max(cursor.last_seq, top)
-    return created
+    return created, deliverable
 
 
 async def behind(svc: Services) -> list[str]:
@@ -178,6 +184,10 @@ class Outbox:
         self._wake_sender = wake_sender
         self._dirty: set[str] = set()
         self._bell = asyncio.Event()
+        self._lazy: set[str] = set()  # reported, but nothing there can make a delivery
+        self._lazy_timer: asyncio.TimerHandle | None = None
+        # per workspace, the event types its last scan found deliverable (None: all)
+        self._deliverable: dict[str, frozenset[str] | None] = {}
 
     def notify(self, event: dict[str, Any]) -> None:
         """Bus subscriber: remember the workspace, never block (the publisher waits on us).
@@ -189,8 +199,40 @@ class Outbox:
         if event.get("remote"):
             return
         workspace_sid = event.get("workspace_sid")
-        if isinstance(workspace_sid, str):
+        if not isinstance(workspace_sid, str):
+            return
+        if self._may_deliver(workspace_sid, event.get("event_type")) or not self._defer(
+            workspace_sid
+        ):
             self._dirty.add(workspace_sid)
+            self._bell.set()
+
+    def _may_deliver(self, workspace_sid: str, event_type: Any) -> bool:
+        """By what the workspace's last scan found (a workspace not scanned yet: yes).
+
+        Settings changed since then are read by the next scan, at most `LAZY_SECONDS`
+        later, so an event the old settings would not deliver is late, never lost."""
+        if workspace_sid not in self._deliverable:
+            return True
+        types = self._deliverable[workspace_sid]
+        return types is None or event_type in types
+
+    def _defer(self, workspace_sid: str) -> bool:
+        """Scan the workspace within `LAZY_SECONDS`; False when no timer can be set."""
+        if self._lazy_timer is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return False
+            self._lazy_timer = loop.call_later(LAZY_SECONDS, self._promote)
+        self._lazy.add(workspace_sid)
+        return True
+
+    def _promote(self) -> None:
+        self._lazy_timer = None
+        if self._lazy:
+            self._dirty |= self._lazy
+            self._lazy.clear()
             self._bell.set()
 
     async def catch_up(self) -> None:
@@ -210,8 +252,9 @@ class Outbox:
         """Scan every reported workspace; a failure keeps it reported for the next round."""
         while self._dirty:
             workspace_sid = self._dirty.pop()
+            self._lazy.discard(workspace_sid)  # the scan reads every event up to now
             try:
-                created = await scan(self.svc, workspace_sid)
+                created, self._deliverable[workspace_sid] = await scan(self.svc, workspace_sid)
             except Exception:
                 log.exception("reading the outbox of %s failed; retrying", workspace_sid)
                 self._dirty.add(workspace_sid)
