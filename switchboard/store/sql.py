@@ -385,7 +385,10 @@ class SqlUnit:
             if hit is not None:
                 return self._t.adopt(rt, hit)  # type: ignore[no-any-return]
             epoch = cache.epoch
-        await self._autoflush()
+        if self._t.dead:
+            # a pending delete (and what it cascades to) must be gone from the row read;
+            # pending inserts and changes cannot alter it: their records answered above
+            await self._autoflush()
         row = (await self.connection.execute(rt.by_key, rt.key_params(normal))).first()
         if row is None:
             return None

@@ -340,6 +340,8 @@ async def test_deleting_a_record_cascades_as_the_schema_says(seeded: Store) -> N
         gone = await unit.get(Task, sid("WT", 1))
         assert gone is not None
         await unit.delete(gone)
+        assert await unit.get(Task, sid("WT", 1)) is None  # gone by key too, inside the unit
+        assert await unit.get(Reservation, sid("WR", 1)) is None  # and what it cascades to
         assert await unit.count(Reservation) == 0  # already, inside the unit
     async with seeded.read() as unit:
         assert await unit.count(Reservation) == 0
@@ -611,3 +613,27 @@ async def test_an_aggregate_of_one_shape_counts_what_each_of_its_values_selects(
     assert one == [{"priority": 0, "n": 1}, {"priority": 1, "n": 2}, {"priority": 2, "n": 1}]
     assert other == [{"priority": 0, "n": 1}, {"priority": 2, "n": 1}]
     assert both == [{"priority": 0, "n": 2}, {"priority": 1, "n": 2}, {"priority": 2, "n": 2}]
+
+
+async def test_a_read_by_key_sees_the_units_own_pending_inserts_and_changes(
+    seeded: Store,
+) -> None:
+    async with seeded.transaction(WS) as unit:
+        unit.add(task(1, priority=1))
+        unit.add(task(2, priority=2))
+    async with seeded.transaction(WS) as unit:
+        first = await unit.get(Task, sid("WT", 1))
+        assert first is not None
+        first.priority = 10
+        unit.add(task(3, priority=3))
+        second = await unit.get(Task, sid("WT", 2))  # a row read while others are pending
+        assert second is not None and second.priority == 2
+        again = await unit.get(Task, sid("WT", 1))
+        added = await unit.get(Task, sid("WT", 3))
+        assert again is first and again.priority == 10
+        assert added is not None and added.priority == 3
+        listed = await unit.select(Task, order=[asc("priority")])
+        assert [t.priority for t in listed] == [2, 3, 10]
+    async with seeded.read() as unit:
+        stored = await unit.select(Task, order=[asc("priority")])
+    assert [t.priority for t in stored] == [2, 3, 10]
