@@ -110,6 +110,31 @@ def _insert_of(rt: RecordType) -> Any:
     return statement
 
 
+_UPDATES: dict[tuple[Any, tuple[str, ...]], Any] = {}  # by table and changed columns
+_DELETES: dict[Any, Any] = {}  # by table
+
+
+def _update_of(rt: RecordType, columns: tuple[str, ...]) -> Any:
+    """One UPDATE by key per table and set of changed columns, its values bound by name
+    (``k0``.. for the key, ``v_<column>`` for the values): built once, run many times,
+    several rows of one shape in one executemany."""
+    shape = (rt.table, columns)
+    statement = _UPDATES.get(shape)
+    if statement is None:
+        keyed = (rt.table.c[name] == bindparam(f"k{i}") for i, name in enumerate(rt.key))
+        values: dict[str, Any] = {name: bindparam(f"v_{name}") for name in columns}
+        statement = _UPDATES[shape] = update(rt.table).where(*keyed).values(values)
+    return statement
+
+
+def _delete_of(rt: RecordType) -> Any:
+    statement = _DELETES.get(rt.table)
+    if statement is None:
+        keyed = (rt.table.c[name] == bindparam(f"k{i}") for i, name in enumerate(rt.key))
+        statement = _DELETES[rt.table] = delete(rt.table).where(*keyed)
+    return statement
+
+
 class LazyConnection:
     """A read unit's connection, checked out of the pool at its first statement.
 
@@ -579,21 +604,41 @@ class SqlUnit:
             return
         try:
             await self._insert_new()
-            for rt, record, changed in self._t.changes():
-                if rt.codec is not None:  # a coded column may depend on any other
-                    changed = {k: v for k, v in rt.row(record).items() if k not in rt.key}
-                key = [rt.table.c[name] == getattr(record, name) for name in rt.key]
-                await self.connection.execute(update(rt.table).where(*key).values(changed))
-                self._t.settle(record)
-                self._t.note(rt, record)
+            await self._update_changed()
             dead, self._t.dead = self._t.dead, []
             for record in dead:
                 rt = self.schema.of(type(record))
-                key = [rt.table.c[name] == getattr(record, name) for name in rt.key]
-                await self.connection.execute(delete(rt.table).where(*key))
+                await self.connection.execute(_delete_of(rt), rt.key_params(rt.key_of(record)))
                 self._t.note(rt, record)
         except IntegrityError as exc:
             raise Conflict(f"The change conflicts with existing data: {exc.orig}") from None
+
+    async def _update_changed(self) -> None:
+        """Changed fields by key; consecutive changes of one shape (table and columns) in
+        one executemany. A record is settled once its statement has run."""
+        batch: list[tuple[RecordType, Any, dict[str, Any]]] = []
+        statement: Any = None
+        for rt, record, changed in self._t.changes():
+            if rt.codec is not None:  # a coded column may depend on any other
+                changed = {k: v for k, v in rt.row(record).items() if k not in rt.key}
+            shape = _update_of(rt, tuple(changed))
+            if shape is not statement and batch:
+                await self._run_updates(statement, batch)
+                batch = []
+            statement = shape
+            params = rt.key_params(rt.key_of(record))
+            params.update({f"v_{name}": value for name, value in changed.items()})
+            batch.append((rt, record, params))
+        if batch:
+            await self._run_updates(statement, batch)
+
+    async def _run_updates(
+        self, statement: Any, batch: list[tuple[RecordType, Any, dict[str, Any]]]
+    ) -> None:
+        await self.connection.execute(statement, [params for _rt, _record, params in batch])
+        for rt, record, _params in batch:
+            self._t.settle(record)
+            self._t.note(rt, record)
 
     async def _insert_new(self) -> None:
         new, self._t.new = self._t.new, []

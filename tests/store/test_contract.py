@@ -637,3 +637,31 @@ async def test_a_read_by_key_sees_the_units_own_pending_inserts_and_changes(
     async with seeded.read() as unit:
         stored = await unit.select(Task, order=[asc("priority")])
     assert [t.priority for t in stored] == [2, 3, 10]
+
+
+async def test_changes_of_many_records_in_one_unit_each_keep_their_own_values(
+    seeded: Store,
+) -> None:
+    """Changes of one shape may be written together: each row still gets its own values,
+    and changes of other shapes and tables between them are written too."""
+    async with seeded.transaction(WS) as unit:
+        for n in range(1, 7):
+            unit.add(task(n))
+        unit.add(worker(1))
+    async with seeded.transaction(WS) as unit:
+        tasks = [await unit.get(Task, sid("WT", n)) for n in range(1, 7)]
+        assert all(t is not None for t in tasks)
+        for n, found in enumerate(tasks, start=1):
+            assert found is not None
+            found.priority = 100 + n
+            if n == 3:  # a second shape in the middle of the first
+                found.assignment_status = "canceled"
+        first_worker = await unit.get(Worker, sid("WK", 1))
+        assert first_worker is not None
+        first_worker.friendly_name = "renamed"
+    async with seeded.read() as unit:
+        stored = await unit.select(Task, order=[asc("virtual_start_time")])
+        stored_worker = await unit.get(Worker, sid("WK", 1))
+    assert [t.priority for t in stored] == [101, 102, 103, 104, 105, 106]
+    assert [t.assignment_status for t in stored] == ["pending"] * 2 + ["canceled"] + ["pending"] * 3
+    assert stored_worker is not None and stored_worker.friendly_name == "renamed"
