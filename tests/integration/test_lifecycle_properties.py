@@ -70,7 +70,8 @@ STEPS = st.lists(
 class World:
     """One workspace with a two-offer queue, three workers, and the services around it."""
 
-    def __init__(self, store: Store | None = None) -> None:
+    def __init__(self, store: Store | None = None, strategy: str | None = "fewest_tasks") -> None:
+        self.strategy = strategy
         self.clock = FakeClock(tick_ms=1)
         core = build_core(
             Settings(database_url="memory://"),
@@ -95,10 +96,12 @@ class World:
         queue = await create_task_queue(
             self.svc, self.account, self.ws, TaskQueueFields("All", "1==1", max_reserved_workers=2)
         )
-        # a strategy that compares today's work, and rests, so the picture keeps those up
-        # to date too
+        # by default a strategy that compares today's work, and rests, so the picture
+        # keeps those up to date too; without one, the picture counts slots in use itself
         rests = {"wrap_up_seconds": 3, "reject_delay_seconds": 5, "no_answer_delay_seconds": 5}
-        target = {"queue": queue.sid, "strategy": "fewest_tasks", **rests, "max_no_answer": 2}
+        target: dict[str, object] = {"queue": queue.sid, **rests, "max_no_answer": 2}
+        if self.strategy is not None:
+            target["strategy"] = self.strategy
         routing = {"task_routing": {"default_filter": target}}
         fields = WorkflowFields("wf", json.dumps(routing), task_reservation_timeout=30)
         self.workflow = (await create_workflow(self.svc, self.account, self.ws, fields)).sid
@@ -214,8 +217,10 @@ async def assert_picture_is_the_store(world: World) -> None:
     assert kept.describe() == fresh.describe()
 
 
-async def _run(steps: list[Step], store: Store | None = None) -> None:
-    world = World(store)
+async def _run(
+    steps: list[Step], store: Store | None = None, strategy: str | None = "fewest_tasks"
+) -> None:
+    world = World(store, strategy)
     try:
         await world.build()
         for kind, n in steps:
@@ -261,5 +266,30 @@ def test_on_sqlite_the_kept_picture_is_the_store_after_random_histories(steps: l
             store = SqlStore(f"sqlite+aiosqlite:///{folder}/p.db", SCHEMA)
             await upgrade(store)
             await _run(steps, store)
+
+        asyncio.run(run())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(STEPS)
+def test_without_a_daily_strategy_the_kept_picture_counts_slots_as_the_store_does(
+    steps: list[Step],
+) -> None:
+    """Longest idle (the default) reads no work of the day: the picture keeps a worker's
+    channels and counts its slots in use from the live reservations it holds."""
+    asyncio.run(_run(steps, strategy=None))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(STEPS)
+def test_on_sqlite_without_a_daily_strategy_the_kept_picture_is_the_store(
+    steps: list[Step],
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+
+        async def run() -> None:
+            store = SqlStore(f"sqlite+aiosqlite:///{folder}/p.db", SCHEMA)
+            await upgrade(store)
+            await _run(steps, store, strategy=None)
 
         asyncio.run(run())

@@ -38,7 +38,7 @@ from switchboard.distribution.domain.records import (
     Workspace,
 )
 from switchboard.distribution.engine import snapshot as snap
-from switchboard.distribution.work.worker_states import load_workers
+from switchboard.distribution.work.worker_states import load_workers, worker_state
 from switchboard.kernel import limits
 from switchboard.kernel.changes import Changes
 from switchboard.kernel.criteria import Cond, Criterion, desc, eq, isin
@@ -111,6 +111,7 @@ class Offer:
     worker_sid: str
     status: str
     timeout_at: int | None
+    channel_sid: str = ""
 
 
 class WorkspaceState:
@@ -131,6 +132,10 @@ class WorkspaceState:
         self.waiting: dict[str, Waiting] = {}
         self.order: dict[str, SortedList] = {}
         self.offers: dict[str, Offer] = {}
+        # each worker's live reservations (their count per channel is its slots in use)
+        self.offers_of: dict[str, set[str]] = {}
+        # each worker's task channels as stored (a pass may add one it reserved beyond)
+        self.channel_keys: dict[str, tuple[str, ...]] = {}
         self.channel_owner: dict[str, str] = {}
         self.timers: list[tuple[int, str, str]] = []
         self.time_sensitive = False
@@ -227,6 +232,7 @@ class WorkspaceState:
     def _put_worker(self, state: m.WorkerState, rest_until: int | None, now: int) -> None:
         self._drop_worker(state.sid)
         self.workers[state.sid] = state
+        self.channel_keys[state.sid] = tuple(state.channels)
         if rest_until is not None and rest_until > now:
             state.resting = True
             self.rests[state.sid] = rest_until
@@ -238,34 +244,117 @@ class WorkspaceState:
 
     def _drop_worker(self, sid: str) -> None:
         self.rests.pop(sid, None)
+        self.channel_keys.pop(sid, None)
         if self.workers.pop(sid, None) is None:
             return
         for members in self.members.values():
             members.pop(sid, None)
         self.fresh_workers.discard(sid)
 
-    async def _reload_workers(self, unit: Unit, sids: set[str], now: int) -> None:
+    async def _reload_workers(
+        self, unit: Unit, sids: set[str], now: int, changes: Changes, rechanneled: set[str]
+    ) -> None:
+        """Workers whose row, channels or reservations changed. One the picture holds
+        whose channels did not change keeps them, with its slots in use counted from the
+        picture's live reservations (which were just read back); only a changed row is
+        read. The rest (and all, when a strategy compares today's work) are read in full.
+
+        The count can only run ahead of the store, never behind: live reservations are
+        created by the routing owner's passes alone, which put them in the picture as
+        they go, so a change not heard of yet can only have ended one."""
         assert self.workspace is not None
         today = self._today(now)
-        states, rows = await load_workers(unit, self.workspace, self.activities, sids, today)
-        for sid in sids:
+        kept = (
+            set()
+            if today is not None
+            else {sid for sid in sids if sid in self.workers and sid not in rechanneled}
+        )
+        changed = sorted(sid for sid in kept if (sid,) in changes.of(Worker))
+        rows: dict[str, Worker] = {}
+        if changed:
+            rows = {row.sid: row for row in await unit.select(Worker, isin("sid", changed))}
+        for sid in kept:
+            if sid in changed and sid not in rows:
+                self._drop_worker(sid)  # deleted
+            else:
+                self._renew_worker(self.workers[sid], rows.get(sid), now)
+        full = sids - kept
+        if not full:
+            return
+        states, by_sid = await load_workers(unit, self.workspace, self.activities, full, today)
+        for sid in full:
             self._drop_worker(sid)
         for state in states:
-            self._put_worker(state, rows[state.sid].rest_until, now)
+            self._put_worker(state, by_sid[state.sid].rest_until, now)
+
+    def _renew_worker(self, old: m.WorkerState, row: Worker | None, now: int) -> None:
+        """The worker again with its stored channels and their slots in use now; from
+        `row` when its row changed, else as the picture holds it."""
+        assert self.workspace is not None
+        used = self._in_use(old.sid)
+        channels = {}
+        for channel in self.channel_keys.get(old.sid, ()):
+            stored = old.channels[channel]
+            channels[channel] = m.ChannelState(
+                stored.capacity, stored.available, used.get(channel, 0), stored.last_reserved_at
+            )
+        if row is not None:
+            self._put_worker(
+                worker_state(row, self.workspace, self.activities, channels), row.rest_until, now
+            )
+            return
+        rest_until = self.rests.get(old.sid)
+        renewed = m.WorkerState(
+            sid=old.sid,
+            friendly_name=old.friendly_name,
+            attributes=old.attributes,
+            activity_sid=old.activity_sid,
+            activity_name=old.activity_name,
+            available=old.available,
+            idle_since=old.idle_since,
+            channels=channels,
+            single_task=old.single_task,
+            rank=old.rank,
+        )
+        self._put_worker(renewed, rest_until, now)
 
     # --- offers -------------------------------------------------------------------------
 
     def _put_offer(self, reservation: Reservation) -> None:
         if reservation.status not in LIVE_RESERVATION_STATUSES:
-            self.offers.pop(reservation.sid, None)
+            self._drop_offer(reservation.sid)
             return
         pending = reservation.status == "pending"
         timeout = reservation.timeout_at if pending else None
+        self._drop_offer(reservation.sid)
         self.offers[reservation.sid] = Offer(
-            reservation.task_sid, reservation.worker_sid, reservation.status, timeout
+            reservation.task_sid,
+            reservation.worker_sid,
+            reservation.status,
+            timeout,
+            reservation.task_channel_sid,
         )
+        self.offers_of.setdefault(reservation.worker_sid, set()).add(reservation.sid)
         if timeout is not None:
             self._push(timeout, "offer", reservation.sid)
+
+    def _drop_offer(self, sid: str) -> Offer | None:
+        offer = self.offers.pop(sid, None)
+        if offer is not None:
+            held = self.offers_of.get(offer.worker_sid)
+            if held is not None:
+                held.discard(sid)
+                if not held:
+                    del self.offers_of[offer.worker_sid]
+        return offer
+
+    def _in_use(self, worker_sid: str) -> dict[str, int]:
+        """Slots in use per task channel: the worker's live reservations."""
+        used: dict[str, int] = {}
+        for sid in self.offers_of.get(worker_sid, ()):
+            channel = self.offers[sid].channel_sid
+            used[channel] = used.get(channel, 0) + 1
+        return used
 
     # --- tasks --------------------------------------------------------------------------
 
@@ -350,12 +439,13 @@ class WorkspaceState:
         if not await self._offers_changed(unit, offers, tasks, workers):
             await self.load(unit, self.workspace, now)
             return
-        workers |= await self._channel_owners(unit, channels)
+        rechanneled = await self._channel_owners(unit, channels)
+        workers |= rechanneled
         if len(tasks) + len(workers) > MAX_PARTIAL:
             await self.load(unit, self.workspace, now)
             return
         if workers:
-            await self._reload_workers(unit, workers, now)
+            await self._reload_workers(unit, workers, now, changes, rechanneled)
         if tasks:
             await self._reload_tasks(unit, tasks)
 
@@ -372,7 +462,7 @@ class WorkspaceState:
                     if offer.task_sid == by_task or offer.worker_sid == by_worker:
                         tasks.add(offer.task_sid)
                         workers.add(offer.worker_sid)
-                        del self.offers[sid]
+                        self._drop_offer(sid)
                 tasks.update(s for s in (by_task,) if s is not None)
                 workers.update(s for s in (by_worker,) if s is not None)
             elif kind is TaskDocument and (task_sid := _equal(where, "task_sid")) is not None:
@@ -390,7 +480,7 @@ class WorkspaceState:
         the today's work of a worker the picture cannot name."""
         unknown = set()
         for sid in sids:
-            known = self.offers.pop(sid, None)
+            known = self._drop_offer(sid)
             if known is not None:
                 tasks.add(known.task_sid)
                 workers.add(known.worker_sid)

@@ -109,28 +109,38 @@ async def load_workers(
             last_reserved_at=channel.last_reserved_at,
         )
     today = {} if now is None else await work_today(unit, workspace.sid, now, only)
-    states = []
-    for row in rows:
-        activity = activities.get(row.activity_sid)
-        work = today.get(row.sid, NOTHING)
-        states.append(
-            m.WorkerState(
-                sid=row.sid,
-                friendly_name=row.friendly_name,
-                attributes=json_object(row.attributes),
-                activity_sid=row.activity_sid,
-                activity_name=activity.friendly_name if activity else "",
-                available=row.available,
-                idle_since=row.idle_since,
-                channels=channels[row.sid],
-                single_task=not workspace.multi_task_enabled,
-                rank=(row.date_created, row.sid),
-                handled_today=work.handled,
-                talk_ms_today=work.talk_ms,
-                average_handling_ms=work.average_handling_ms,
-            )
-        )
+    states = [
+        worker_state(row, workspace, activities, channels[row.sid], today.get(row.sid, NOTHING))
+        for row in rows
+    ]
     return states, {row.sid: row for row in rows}
+
+
+def worker_state(
+    row: Worker,
+    workspace: Workspace,
+    activities: dict[str, Activity],
+    channels: dict[str, m.ChannelState],
+    work: Today | None = None,
+) -> m.WorkerState:
+    """A worker as the engine sees it, from its row, its channels and its work today."""
+    activity = activities.get(row.activity_sid)
+    work = work or NOTHING
+    return m.WorkerState(
+        sid=row.sid,
+        friendly_name=row.friendly_name,
+        attributes=json_object(row.attributes),
+        activity_sid=row.activity_sid,
+        activity_name=activity.friendly_name if activity else "",
+        available=row.available,
+        idle_since=row.idle_since,
+        channels=channels,
+        single_task=not workspace.multi_task_enabled,
+        rank=(row.date_created, row.sid),
+        handled_today=work.handled,
+        talk_ms_today=work.talk_ms,
+        average_handling_ms=work.average_handling_ms,
+    )
 
 
 NOTHING = Today()
