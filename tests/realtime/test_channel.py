@@ -52,6 +52,28 @@ async def test_a_worker_receives_accepts_and_completes_a_reservation(live: Live)
     assert (task_row.assignment_status, task_row.reason) == ("completed", "resolved")
 
 
+async def test_a_worker_cannot_answer_or_complete_another_workers_reservation(
+    live: Live,
+) -> None:
+    wf = await _center(live)
+    alice_sid = await live.worker("Alice")
+    bob_sid = await live.worker("Bob", activity="Offline")
+    async with _client(live, alice_sid) as alice, _client(live, bob_sid) as bob:
+        task = await live.task(wf)
+        offer = await alice.next_event("reservation.created")
+        reservation = offer["data"]["reservation_sid"]
+        for attempt in (bob.accept, bob.complete):
+            with pytest.raises(WorkerChannelError) as refused:
+                await attempt(reservation)
+            assert refused.value.code == 20404
+        assert (await alice.accept(reservation))["reservation_status"] == "accepted"
+        with pytest.raises(WorkerChannelError) as refused:
+            await bob.complete(reservation)
+        assert refused.value.code == 20404
+    task_row = await live.get(Task, task)
+    assert task_row.assignment_status == "assigned"
+
+
 async def test_a_reconnecting_worker_gets_its_pending_reservation_again(live: Live) -> None:
     wf = await _center(live)
     worker = await live.worker("Alice")

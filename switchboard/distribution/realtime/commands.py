@@ -119,29 +119,30 @@ async def _live_for_task(unit: Unit, caller: Caller, task_sid: str | None) -> Re
     )
 
 
-async def _own_reservation(caller: Caller, message: dict[str, Any]) -> Reservation:
-    """The reservation named by `reservation_sid`, or the live one of `task_sid`."""
+async def _own_reservation(caller: Caller, message: dict[str, Any]) -> str:
+    """The sid of the reservation named by `reservation_sid`, or of the live one of
+    `task_sid`. A named one is checked to be the worker's by the transaction that acts
+    on it (no read of its own)."""
     reservation_sid = _text(message, "reservation_sid", required=False)
-    task_sid = _text(message, "task_sid", required=reservation_sid is None)
+    if reservation_sid is not None:
+        return reservation_sid
+    task_sid = _text(message, "task_sid", required=True)
     async with caller.svc.store.read() as unit:
-        if reservation_sid is not None:
-            res = await unit.get(Reservation, reservation_sid)
-        else:
-            res = await _live_for_task(unit, caller, task_sid)
+        res = await _live_for_task(unit, caller, task_sid)
     if res is None or res.worker_sid != caller.worker_sid:
-        raise NotFound(f"No reservation of this worker for {reservation_sid or task_sid}")
-    return res
+        raise NotFound(f"No reservation of this worker for {task_sid}")
+    return res.sid
 
 
 async def _set_status(caller: Caller, message: dict[str, Any], status: str) -> dict[str, Any]:
-    res = await _own_reservation(caller, message)
+    reservation_sid = await _own_reservation(caller, message)
     activity = _text(message, "activity_sid", required=False) if status == "rejected" else None
     update = reservations.ReservationUpdate(reservation_status=status, worker_activity_sid=activity)
     updated = await reservations.update_reservation(
         caller.svc,
         caller.account_sid,
         caller.workspace_sid,
-        res.sid,
+        reservation_sid,
         update,
         worker_sid=caller.worker_sid,
     )
@@ -162,14 +163,23 @@ async def wrap_up(caller: Caller, message: dict[str, Any]) -> dict[str, Any]:
 
 async def complete(caller: Caller, message: dict[str, Any]) -> dict[str, Any]:
     """Completes the task of the worker's reservation (with an optional `reason`)."""
-    res = await _own_reservation(caller, message)
+    reservation_sid = await _own_reservation(caller, message)
     update = tasks.TaskUpdate(
         assignment_status="completed", reason=_text(message, "reason", required=False)
     )
-    task = await tasks.update_task(
-        caller.svc, caller.account_sid, caller.workspace_sid, res.task_sid, update
+    task = await tasks.update_task_of_reservation(
+        caller.svc,
+        caller.account_sid,
+        caller.workspace_sid,
+        reservation_sid,
+        caller.worker_sid,
+        update,
     )
-    return {"reservation_sid": res.sid, "task_sid": task.sid, "task_status": task.assignment_status}
+    return {
+        "reservation_sid": reservation_sid,
+        "task_sid": task.sid,
+        "task_status": task.assignment_status,
+    }
 
 
 COMMANDS: dict[str, Handler] = {

@@ -30,7 +30,7 @@ from switchboard.distribution.work.returns import return_task
 from switchboard.distribution.work.validation import attributes_text, check_if_match
 from switchboard.kernel import sids
 from switchboard.kernel.criteria import eq
-from switchboard.kernel.errors import InvalidParameter, InvalidTransition
+from switchboard.kernel.errors import InvalidParameter, InvalidTransition, NotFound
 from switchboard.kernel.ports import Unit
 
 DEFAULT_TIMEOUT = 86_400
@@ -215,13 +215,43 @@ async def update_task(
     async with svc.store.transaction(workspace_sid) as unit:
         workspace = await access_workspace(unit, account_sid, workspace_sid)
         task = await access_task(unit, workspace, task_sid)
-        check_if_match(params.if_match, task.version, task.sid)
-        now = svc.now()
-        if params.assignment_status is not None:
-            await _change_status(unit, svc, workspace, task, params, now)
-        else:
-            await _change_fields(unit, svc, workspace, task, params, now)
+        await _update(unit, svc, workspace, task, params)
         return task
+
+
+async def update_task_of_reservation(
+    svc: Services,
+    account_sid: str,
+    workspace_sid: str,
+    reservation_sid: str,
+    worker_sid: str,
+    params: TaskUpdate,
+) -> Task:
+    """`update_task` of the task a worker's reservation is for (the worker's own command:
+    the reservation is looked up in the same transaction)."""
+    async with svc.store.transaction(workspace_sid) as unit:
+        workspace = await access_workspace(unit, account_sid, workspace_sid)
+        reservation = await unit.get(Reservation, reservation_sid)
+        if (
+            reservation is None
+            or reservation.workspace_sid != workspace.sid
+            or reservation.worker_sid != worker_sid
+        ):
+            raise NotFound(f"No reservation of this worker for {reservation_sid}")
+        task = await access_task(unit, workspace, reservation.task_sid)
+        await _update(unit, svc, workspace, task, params)
+        return task
+
+
+async def _update(
+    unit: Unit, svc: Services, workspace: Workspace, task: Task, params: TaskUpdate
+) -> None:
+    check_if_match(params.if_match, task.version, task.sid)
+    now = svc.now()
+    if params.assignment_status is not None:
+        await _change_status(unit, svc, workspace, task, params, now)
+    else:
+        await _change_fields(unit, svc, workspace, task, params, now)
 
 
 async def _change_status(
