@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 from twilio.request_validator import RequestValidator
 
-from switchboard.distribution.domain.records import Reservation, Task, Worker
+from switchboard.distribution.domain.records import (
+    CallbackCursor,
+    Event,
+    Reservation,
+    Task,
+    Worker,
+)
 from switchboard.outbound.records import CallbackDelivery
 from tests.callbacks.support import Live, Receiver, eventually
 
@@ -195,3 +201,40 @@ async def test_an_empty_answer_leaves_the_reservation_to_the_worker(
     assert delivery.instruction is None
     [reservation] = await live.rows(Reservation, task_sid=task)
     assert reservation.status == "pending"
+
+
+async def test_an_assignment_callback_set_after_the_first_scans_gets_the_next_offer(
+    live: Live, receiver: Receiver
+) -> None:
+    """With no callback anywhere the outbox reads no event at once; an assignment
+    callback set on the workflow since is read by the next scan, a second later at most:
+    the next offer is posted, late by that second at most, never lost."""
+    await live.workspace()
+    queue = await live.queue("All")
+    wf = await live.workflow(queue)
+    await live.worker("Alice")
+    first = await live.task(wf)
+    await _reservation(live, first, "pending")
+    assert await eventually(lambda: _scanned(live))
+    async with live.http() as http:
+        response = await http.post(
+            f"/v1/Workspaces/{live.workspace_sid}/Workflows/{wf}",
+            data={"AssignmentCallbackUrl": receiver.url("assign")},
+        )
+        assert response.status_code == 200, response.text
+    bob = await live.worker("Bob")
+    second = await live.task(wf)
+    await _reservation(live, second, "pending")
+    async def posted() -> bool:
+        return bool(receiver.of("assign"))
+
+    await eventually(posted)
+    [hit] = receiver.of("assign")
+    assert (hit.form["TaskSid"], hit.form["WorkerSid"]) == (second, bob)
+
+
+async def _scanned(live: Live) -> bool:
+    """The outbox's cursor has passed the workspace's events so far."""
+    events = await live.rows(Event, workspace_sid=live.workspace_sid)
+    cursor = await live.get(CallbackCursor, live.workspace_sid)
+    return cursor is not None and cursor.last_seq >= max(e.seq for e in events)

@@ -115,14 +115,15 @@ async def _cursor(unit: Unit, workspace_sid: str) -> CallbackCursor:
     return cursor
 
 
-def _types_that_deliver(workspace: Workspace | None) -> list[str] | None:
+def _types_that_deliver(workspace: Workspace | None, assigning: bool) -> list[str] | None:
     """The event types that can make a delivery now (None: every type can).
 
     Without an event callback (or with a filter), most events make none, and reading
     and decoding them only to find that out was most of an outbox pass: only
-    `reservation.created` (assignment callbacks) and the filter's types are read.
+    `reservation.created` (when a workflow has an assignment callback) and the
+    filter's types are read.
     """
-    types = {ASSIGNING}
+    types = {ASSIGNING} if assigning else set()
     if workspace is not None and workspace.event_callback_url:
         raw = workspace.events_filter or ""
         chosen = {part.strip() for part in raw.split(",") if part.strip()}
@@ -140,7 +141,9 @@ async def scan(svc: Services, workspace_sid: str) -> tuple[int, frozenset[str] |
         async with svc.store.transaction(workspace_sid) as unit:
             cursor = await _cursor(unit, workspace_sid)
             workspace = await unit.get(Workspace, workspace_sid)
-            types = _types_that_deliver(workspace)
+            workflows = await unit.select(Workflow, eq("workspace_sid", workspace_sid))
+            assigning = any(w.assignment_callback_url for w in workflows)
+            types = _types_that_deliver(workspace, assigning)
             deliverable = None if types is None else frozenset(types)
             where = [eq("workspace_sid", workspace_sid), gt("seq", cursor.last_seq)]
             top = None
@@ -150,7 +153,9 @@ async def scan(svc: Services, workspace_sid: str) -> tuple[int, frozenset[str] |
                 if top is None:
                     return created, deliverable
                 where += [le("seq", top), isin("event_type", types)]
-            events = await unit.select(Event, *where, order=[asc("seq")], limit=BATCH)
+            events = []
+            if types is None or types:  # with no type that delivers, only the cursor moves
+                events = await unit.select(Event, *where, order=[asc("seq")], limit=BATCH)
             for event in events:
                 rows = await deliveries_for(unit, svc.now(), workspace, event)
                 for row in rows:
