@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +52,8 @@ class Connection:
     overflowed: bool = False
     replaced: bool = False  # a newer session of the worker asked to close this one
     outgoing: asyncio.Queue[dict[str, Any]] = field(init=False)
+    # the hub's index of who holds which task (workspace, task sid): kept by hold/let_go
+    holders: dict[tuple[str, str], set[Connection]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.outgoing = asyncio.Queue(self.queue_size)
@@ -79,9 +81,26 @@ class Connection:
         if not isinstance(task_sid, str):
             return
         if event_type in RELEASING or event_type in TASK_FINAL:
-            self.held_tasks.discard(task_sid)
+            self.let_go(task_sid)
         elif event_type.startswith("reservation.") and event.get("worker_sid") == self.worker_sid:
+            self.hold((task_sid,))
+
+    def hold(self, task_sids: Iterable[str]) -> None:
+        """The worker holds these tasks: their task events reach this connection."""
+        for task_sid in task_sids:
             self.held_tasks.add(task_sid)
+            if self.holders is not None:
+                self.holders.setdefault((self.workspace_sid, task_sid), set()).add(self)
+
+    def let_go(self, task_sid: str) -> None:
+        self.held_tasks.discard(task_sid)
+        if self.holders is not None:
+            key = (self.workspace_sid, task_sid)
+            held_by = self.holders.get(key)
+            if held_by is not None:
+                held_by.discard(self)
+                if not held_by:
+                    del self.holders[key]
 
 
 def event_message(event: dict[str, Any]) -> dict[str, Any]:
@@ -104,6 +123,10 @@ class Hub:
     ) -> None:
         self.settings = settings or RealtimeSettings()
         self._by_workspace: dict[str, set[Connection]] = defaultdict(set)
+        # who an event can concern: the connections of its worker, and (task events)
+        # those holding its task; looked up, not scanned, whatever the number connected
+        self._by_worker: dict[tuple[str, str], set[Connection]] = {}
+        self._holders: dict[tuple[str, str], set[Connection]] = {}
         self._watch = watch
         self._unwatch: dict[int, Callable[[], None]] = {}  # by id(connection)
 
@@ -111,7 +134,9 @@ class Hub:
         """Registered, and (once this returns) other processes' events of the workspace
         reach this one: whatever commits from then on is pushed."""
         connection = Connection(account_sid, workspace_sid, worker_sid, self.settings.queue_size)
+        connection.holders = self._holders
         self._by_workspace[workspace_sid].add(connection)
+        self._by_worker.setdefault((workspace_sid, worker_sid), set()).add(connection)
         if self._watch is not None:
             try:
                 self._unwatch[id(connection)] = await self._watch(workspace_sid)
@@ -126,6 +151,15 @@ class Hub:
             group.discard(connection)
             if not group:
                 del self._by_workspace[connection.workspace_sid]
+        key = (connection.workspace_sid, connection.worker_sid)
+        same_worker = self._by_worker.get(key)
+        if same_worker is not None:
+            same_worker.discard(connection)
+            if not same_worker:
+                del self._by_worker[key]
+        for task_sid in list(connection.held_tasks):
+            connection.let_go(task_sid)
+        connection.holders = None
         unwatch = self._unwatch.pop(id(connection), None)
         if unwatch is not None:
             unwatch()
@@ -133,10 +167,9 @@ class Hub:
     def replace(self, workspace_sid: str, worker_sid: str) -> None:
         """`closeExistingSessions=true`: the worker's open sockets close (their writers
         see the flag on their next tick)."""
-        for connection in self._by_workspace.get(workspace_sid, ()):
-            if connection.worker_sid == worker_sid:
-                connection.replaced = True
-                connection.send(WAKE)
+        for connection in self._by_worker.get((workspace_sid, worker_sid), ()):
+            connection.replaced = True
+            connection.send(WAKE)
 
     def connections(self, workspace_sid: str | None = None) -> list[Connection]:
         if workspace_sid is not None:
@@ -148,7 +181,16 @@ class Hub:
         workspace_sid = event.get("workspace_sid")
         if not isinstance(workspace_sid, str):
             return
-        for connection in list(self._by_workspace.get(workspace_sid, ())):
+        worker_sid = event.get("worker_sid")
+        candidates = []
+        if isinstance(worker_sid, str):
+            candidates = list(self._by_worker.get((workspace_sid, worker_sid), ()))
+        task_sid = event.get("task_sid")
+        if task_sid and str(event.get("event_type", "")).startswith("task."):
+            for holder in self._holders.get((workspace_sid, task_sid), ()):
+                if holder not in candidates:
+                    candidates.append(holder)
+        for connection in candidates:
             if connection.concerns(event):
                 connection.track(event)
                 connection.send(event_message(event))

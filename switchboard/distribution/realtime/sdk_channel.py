@@ -103,7 +103,7 @@ class SdkSession(Session):
                 eq("worker_sid", caller.worker_sid),
                 isin("status", LIVE_RESERVATION),
             )
-        self.connection.held_tasks.update(held)
+        self.connection.hold(held)
         await self.websocket.send_json(
             {
                 "event_type": "init",

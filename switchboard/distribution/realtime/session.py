@@ -113,7 +113,7 @@ class Session:
 
     async def _snapshot(self) -> dict[str, Any]:
         view = await snapshot(self.caller.svc, self.caller.workspace_sid, self.caller.worker_sid)
-        self.connection.held_tasks.update(r["task_sid"] for r in view["reservations"])
+        self.connection.hold(r["task_sid"] for r in view["reservations"])
         return view
 
     async def send_snapshot(self) -> None:
