@@ -244,6 +244,7 @@ async def _run(
 @example([("offline", 0), ("offline", 1), ("offline", 2), ("task", 0), ("available", 1)])
 @example([("available", 0), ("task", 0), ("accept", 0), ("wrap up", 0), ("complete", 0)])
 @example([("task", 0), ("available", 1), ("reject", 0), ("delete", 0)])
+@example([("task", 0), ("accept", 0), ("return", 0)])  # held, then waiting again
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(STEPS)
 def _histories(steps: list[Step]) -> None:
@@ -270,6 +271,8 @@ def test_on_sqlite_the_kept_picture_is_the_store_after_random_histories(steps: l
         asyncio.run(run())
 
 
+@example([("task", 0), ("accept", 0), ("return", 0)])
+@example([("task", 0), ("accept", 0), ("wrap up", 0), ("complete", 0), ("task", 1)])
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(STEPS)
 def test_without_a_daily_strategy_the_kept_picture_counts_slots_as_the_store_does(

@@ -51,6 +51,8 @@ ROUTING_KINDS = CONFIG_KINDS | {Task, TaskDocument, Worker, WorkerChannel, Reser
 # more changed records than this at once: rebuilding is cheaper than reading them back
 MAX_PARTIAL = 400
 WAITING = ("pending", "reserved")
+# a reservation in these holds its task: the task is assigned or wrapping up
+HOLDING = frozenset({"accepted", "wrapping"})
 TIME_REFERENCE = "taskrouter"
 MINUTE_MS = 60_000
 DAY_MS = 86_400_000
@@ -436,9 +438,13 @@ class WorkspaceState:
             await self.load(unit, self.workspace, now)
             return
         offers = {key[0] for key in changes.of(Reservation)}
-        if not await self._offers_changed(unit, offers, tasks, workers):
+        held: set[str] = set()
+        if not await self._offers_changed(unit, offers, tasks, workers, held):
             await self.load(unit, self.workspace, now)
             return
+        for sid in held:  # assigned or wrapping up: not waiting, nothing to read
+            self._drop_task(sid)
+        tasks -= held
         rechanneled = await self._channel_owners(unit, channels)
         workers |= rechanneled
         if len(tasks) + len(workers) > MAX_PARTIAL:
@@ -474,10 +480,12 @@ class WorkspaceState:
         return True
 
     async def _offers_changed(
-        self, unit: Unit, sids: set[str], tasks: set[str], workers: set[str]
+        self, unit: Unit, sids: set[str], tasks: set[str], workers: set[str], held: set[str]
     ) -> bool:
         """Read back changed reservations; False when a deleted one may have counted in
-        the today's work of a worker the picture cannot name."""
+        the today's work of a worker the picture cannot name. `held` gets the tasks of
+        those read accepted or wrapping: such a task is assigned or wrapping up (the
+        lifecycle's rule), so it is not waiting and need not be read."""
         unknown = set()
         for sid in sids:
             known = self._drop_offer(sid)
@@ -493,6 +501,8 @@ class WorkspaceState:
             workers.add(reservation.worker_sid)
             self._put_offer(reservation)
             unknown.discard(reservation.sid)
+            if reservation.status in HOLDING:
+                held.add(reservation.task_sid)
         return not (unknown and self.day_sensitive)
 
     async def _channel_owners(self, unit: Unit, sids: set[str]) -> set[str]:
