@@ -17,6 +17,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import MetaData, Select, String, Table, UniqueConstraint, bindparam, select
 
+from switchboard.store.direct import prepared
+
 SID = String(34)
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -66,7 +68,7 @@ class RecordType:
         """`SELECT` of one row by its key, built once: SQLAlchemy memoizes a statement's
         cache key, so a reused statement skips rebuilding and re-keying it per read."""
         keyed = (self.table.c[name] == bindparam(f"k{i}") for i, name in enumerate(self.key))
-        return select(self.table).where(*keyed)
+        return prepared(select(self.table).where(*keyed))
 
     def key_params(self, normal: tuple[Any, ...]) -> dict[str, Any]:
         return {f"k{i}": value for i, value in enumerate(normal)}

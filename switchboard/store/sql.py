@@ -64,6 +64,7 @@ from switchboard.kernel.criteria import (
 )
 from switchboard.kernel.errors import Conflict
 from switchboard.store.cache import RecordCache
+from switchboard.store.direct import DirectStatements, prepared
 from switchboard.store.group_commit import GroupCommitter
 from switchboard.store.schema import RecordType, Schema
 from switchboard.store.tracking import CommitHook, Observers, Tracker
@@ -89,14 +90,26 @@ class LoopConnection:
     write transaction's statements on the event loop skips what each statement cost
     through aiosqlite (a greenlet switch and a hop to its thread and back: 0.46 ms of
     CPU for ``SELECT 1`` against 0.06 ms here), for a pause of the loop of about what
-    the statement costs SQLite.
+    the statement costs SQLite. Prepared statements run on the driver directly
+    (:mod:`switchboard.store.direct`), unless SQLAlchemy event listeners or echo watch
+    the engine: those see every statement through SQLAlchemy, as before.
     """
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, direct: DirectStatements | None) -> None:
         self.sync = connection
+        self.direct = direct
 
     async def execute(self, statement: Any, parameters: Any = None) -> Any:
-        return self.sync.execute(statement, parameters)
+        if parameters is None or isinstance(parameters, dict):
+            keys = tuple(parameters) if parameters else ()
+        else:
+            keys = tuple(parameters[0]) if parameters else ()
+        sync = self.sync
+        observed = sync._has_events or sync.engine._has_events or sync._echo
+        plan = None if self.direct is None or observed else self.direct.plan(statement, keys)
+        if plan is None or self.direct is None:  # (listeners and echo see SQLAlchemy's)
+            return self.sync.execute(statement, parameters)
+        return self.direct.execute(self.sync.connection.driver_connection, plan, parameters)
 
 
 _INSERTS: dict[Any, Any] = {}  # by table
@@ -106,7 +119,7 @@ def _insert_of(rt: RecordType) -> Any:
     """One INSERT statement object per table: building it costs more than running it."""
     statement = _INSERTS.get(rt.table)
     if statement is None:
-        statement = _INSERTS[rt.table] = rt.table.insert()
+        statement = _INSERTS[rt.table] = prepared(rt.table.insert())
     return statement
 
 
@@ -123,7 +136,7 @@ def _update_of(rt: RecordType, columns: tuple[str, ...]) -> Any:
     if statement is None:
         keyed = (rt.table.c[name] == bindparam(f"k{i}") for i, name in enumerate(rt.key))
         values: dict[str, Any] = {name: bindparam(f"v_{name}") for name in columns}
-        statement = _UPDATES[shape] = update(rt.table).where(*keyed).values(values)
+        statement = _UPDATES[shape] = prepared(update(rt.table).where(*keyed).values(values))
     return statement
 
 
@@ -131,7 +144,7 @@ def _delete_of(rt: RecordType) -> Any:
     statement = _DELETES.get(rt.table)
     if statement is None:
         keyed = (rt.table.c[name] == bindparam(f"k{i}") for i, name in enumerate(rt.key))
-        statement = _DELETES[rt.table] = delete(rt.table).where(*keyed)
+        statement = _DELETES[rt.table] = prepared(delete(rt.table).where(*keyed))
     return statement
 
 
@@ -260,7 +273,7 @@ class _Shapes:
     def _keep(self, shape: tuple[Any, ...], statement: Any) -> Any:
         if len(self._statements) >= MAX_SHAPES:
             self._statements.clear()
-        self._statements[shape] = statement
+        self._statements[shape] = prepared(statement)
         return statement
 
     def select(
@@ -710,6 +723,7 @@ class SqlStore:
                     connect_args={"check_same_thread": False},
                 )
                 event.listen(self.loop_engine, "connect", _loop_pragmas)
+        self._direct = DirectStatements(self.loop_engine.dialect) if self.loop_engine else None
         self.observers = Observers()
         self.cache = RecordCache(schema.cached) if schema.cached else None
         self._global_lock = asyncio.Lock()
@@ -770,7 +784,7 @@ class SqlStore:
             try:
                 with connection.begin():
                     unit = SqlUnit(
-                        LoopConnection(connection),
+                        LoopConnection(connection, self._direct),
                         self.schema,
                         self.kind,
                         writable=True,
