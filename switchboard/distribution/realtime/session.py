@@ -146,7 +146,10 @@ class Session:
 
     async def _next(self, tick: float) -> dict[str, Any] | None:
         """The next message to send, or None when `tick` passed on the clock first."""
-        getter = asyncio.ensure_future(self.connection.outgoing.get())
+        outgoing = self.connection.outgoing
+        if not outgoing.empty():  # a burst of events: no timer and no wait per message
+            return outgoing.get_nowait()
+        getter = asyncio.ensure_future(outgoing.get())
         sleeper = asyncio.ensure_future(self.clock.sleep(tick))
         await asyncio.wait({getter, sleeper}, return_when=asyncio.FIRST_COMPLETED)
         sleeper.cancel()
