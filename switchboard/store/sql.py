@@ -225,6 +225,9 @@ def _condition(rt: RecordType, criterion: Criterion) -> ColumnElement[bool]:
 
 
 _COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">="})
+# `in` lists this long or shorter get a shape per length, with a parameter per value (so
+# they run on the driver directly, see store/direct.py); longer ones expand at execution
+FIXED_IN = 8
 MAX_SHAPES = 512  # prepared SELECTs kept (per process): the code has far fewer shapes
 
 
@@ -251,7 +254,12 @@ class _Shapes:
             if c.op == "in":
                 if not c.value or None in c.value:
                     return None
-                params[f"w{i}"] = list(c.value)
+                values = list(c.value)
+                if len(values) <= FIXED_IN:  # one parameter each: runs on the driver directly
+                    params.update({f"w{i}_{j}": value for j, value in enumerate(values)})
+                    fields.append((c.field, f"in{len(values)}"))
+                    continue
+                params[f"w{i}"] = values
             elif c.op in _COMPARISONS:
                 params[f"w{i}"] = c.value
             else:
@@ -266,6 +274,10 @@ class _Shapes:
             if op == "in":
                 rt.refuse_coded((field,))
                 conditions.append(rt.table.c[field].in_(bindparam(f"w{i}", expanding=True)))
+            elif op.startswith("in"):  # a short list: one parameter per value
+                rt.refuse_coded((field,))
+                listed: list[Any] = [bindparam(f"w{i}_{j}") for j in range(int(op[2:]))]
+                conditions.append(rt.table.c[field].in_(listed))
             else:
                 conditions.append(_condition(rt, Cond(field, op, bindparam(f"w{i}"))))
         return conditions or [true()]

@@ -15,7 +15,7 @@ from switchboard.distribution.domain.records import Activity, Workspace
 from switchboard.kernel.criteria import asc, eq, isin
 from switchboard.kernel.errors import Conflict
 from switchboard.store import direct
-from switchboard.store.sql import SqlStore
+from switchboard.store.sql import FIXED_IN, SqlStore
 from switchboard.tenancy.domain.records import Account
 
 ACCOUNT, WS = "AC" + "0" * 32, "WS" + "0" * 32
@@ -77,18 +77,24 @@ async def test_writes_and_reads_by_key_run_directly_with_sqlalchemys_types(
     assert renamed is not None and renamed.friendly_name == "renamed"
 
 
-async def test_an_in_list_goes_through_sqlalchemy_and_finds_the_same(
+async def test_a_short_in_list_runs_directly_and_a_long_one_through_sqlalchemy(
     store: SqlStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with store.transaction(WS) as unit:
-        for n in range(3):
+        for n in range(FIXED_IN + 3):
             unit.add(_activity(n, n % 2 == 0))
     ran = _counting(monkeypatch)
+    short = [f"WA{n:032d}" for n in (0, 2)]
+    long = [f"WA{n:032d}" for n in range(1, FIXED_IN + 2)]
     async with store.transaction(WS) as unit:
-        wanted = [f"WA{0:032d}", f"WA{2:032d}"]
-        found = await unit.select(Activity, isin("sid", wanted))
-    assert sorted(a.sid for a in found) == wanted
-    assert not any(" IN " in sql for sql in ran)
+        found_short = await unit.select(Activity, isin("sid", short))
+        assert sum(" IN " in sql for sql in ran) == 1
+        found_long = await unit.select(Activity, isin("sid", long))
+        assert sum(" IN " in sql for sql in ran) == 1
+        again = await unit.select(Activity, isin("sid", short[::-1]))  # same shape
+        assert sum(" IN " in sql for sql in ran) == 2
+    assert sorted(a.sid for a in found_short) == short == sorted(a.sid for a in again)
+    assert sorted(a.sid for a in found_long) == long
 
 
 async def test_a_unique_conflict_on_the_direct_path_is_a_conflict(store: SqlStore) -> None:
