@@ -225,6 +225,7 @@ async def test_an_assignment_callback_set_after_the_first_scans_gets_the_next_of
     bob = await live.worker("Bob")
     second = await live.task(wf)
     await _reservation(live, second, "pending")
+
     async def posted() -> bool:
         return bool(receiver.of("assign"))
 
