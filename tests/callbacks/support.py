@@ -39,13 +39,19 @@ from switchboard.runtime import Runtime, build_runtime
 from switchboard.settings import Settings
 from tests.live import HTTP_TIMEOUT, free_port
 
+# The server and the callback receiver share one event loop, and CI runs on a loaded
+# 2-core machine: a 1 s answer timeout once failed an assignment there (no retries, so
+# the reservation never moved). Tests of a timeout tighten it through `Live.outbound`.
+ANSWER_TIMEOUT = 5.0
+
 
 def fast_settings() -> OutboundSettings:
-    """Loopback allowed (nothing else private), short timeouts and backoffs."""
+    """Loopback allowed (nothing else private), short backoffs, timeouts a loaded
+    machine meets (Twilio's own 5 s for assignments)."""
     settings = OutboundSettings.loopback_only()
-    settings.assignment_timeout = 1.0
-    settings.event_timeout = 1.0
-    settings.document_timeout = 1.0
+    settings.assignment_timeout = ANSWER_TIMEOUT
+    settings.event_timeout = ANSWER_TIMEOUT
+    settings.document_timeout = ANSWER_TIMEOUT
     settings.backoff_initial = 0.05
     settings.backoff_max = 0.2
     return settings

@@ -49,7 +49,14 @@ async def _reservation(live: Live, task: str, status: str) -> Reservation:
         rows = await live.rows(Reservation, task_sid=task, status=status)
         return rows[0] if rows else None
 
-    reservation: Reservation = await eventually(check)
+    try:
+        reservation: Reservation = await eventually(check)
+    except AssertionError as slow:
+        # say where it stopped: the offer, the callback's delivery, or its answer
+        offers = [(r.sid, r.status) for r in await live.rows(Reservation, task_sid=task)]
+        sent = [(d.status, d.error, d.attempt_log) for d in await live.rows(CallbackDelivery)]
+        said = f"no {status} reservation: offers {offers}, deliveries {sent}"
+        raise AssertionError(said) from slow
     return reservation
 
 
@@ -169,6 +176,7 @@ async def test_a_failing_primary_falls_back_to_the_fallback_url(
 async def test_when_both_urls_fail_the_delivery_fails_and_the_reservation_stays_pending(
     live: Live, receiver: Receiver
 ) -> None:
+    live.outbound.assignment_timeout = 0.5  # the hang is what this test is about
     receiver.hang("primary")
     receiver.answer("fallback", None, status=503)
     _worker, task = await _offer(

@@ -84,6 +84,7 @@ async def test_an_http_error_falls_back_to_the_stored_copy(live: Live, receiver:
 
 async def test_a_timeout_falls_back_to_the_stored_copy(live: Live, receiver: Receiver) -> None:
     a, _b, wf = await _setup(live, receiver)
+    live.outbound.document_timeout = 0.5  # the hang is what this test is about
     receiver.hang("doc")
     data = await _falls_back(live, wf, a)
     assert data["error"] == "timed out"
