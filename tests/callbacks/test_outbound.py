@@ -119,8 +119,8 @@ async def test_large_answers_are_cut_and_redirects_not_followed(receiver: Receiv
     settings.max_response_bytes = 1000
     outbound = Outbound(settings)
     try:
-        answer = await outbound.post(receiver.url("big"), timeout=2, data={})
-        moved = await outbound.post(receiver.url("redirect"), timeout=2, data={})
+        answer = await outbound.post(receiver.url("big"), timeout=10, data={})
+        moved = await outbound.post(receiver.url("redirect"), timeout=10, data={})
     finally:
         await outbound.close()
     assert len(answer.body) == 1000
