@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import httpx
 from bench.center import Center, create_center
 from bench.common import Config, Result, percentile
 from bench.load import basic_auth, http_client
-from bench.servers import free_port, serving, switchboard_command
+from bench.servers import free_port, process_cpu_seconds, serving, switchboard_command
 from switchboard.client import WorkerChannelError, WorkerClient
 from switchboard.distribution.work.worker_tokens import mint
 
@@ -40,6 +41,14 @@ class Timeline:
     errors: list[str] = field(default_factory=list)
     dropped: int = 0
     closing: bool = False
+    # the server's CPU from the first POST to the end of the drain (sockets' connects
+    # excluded: a one-off cost that would otherwise be spread over the tasks)
+    cpu_seconds: float | None = None
+
+    def cpu_per_task(self) -> float | None:
+        if self.cpu_seconds is None or not self.sent:
+            return None
+        return self.cpu_seconds / len(self.sent)
 
     def latencies(self, after: float) -> list[float]:
         return [
@@ -110,19 +119,27 @@ async def _produce(
 
 
 async def _measure(
-    base_url: str, center: Center, rate: float, seconds: float
+    base_url: str,
+    center: Center,
+    rate: float,
+    seconds: float,
+    server_cpu: Callable[[], float] | None = None,
 ) -> tuple[Timeline, float]:
+    """`server_cpu`: the server process's CPU seconds so far, read around the load."""
     timeline = Timeline()
     clients = await _connect(base_url, center)
     servers = [asyncio.create_task(_serve_worker(c, timeline)) for c in clients]
     headers = basic_auth(center.account_sid, center.token)
     try:
         async with http_client(base_url, headers, 64) as http:
+            cpu_before = server_cpu() if server_cpu is not None else None
             started = time.perf_counter()
             await _produce(http, center, rate, seconds, timeline)
             deadline = time.perf_counter() + DRAIN_SECONDS
             while len(timeline.received) < len(timeline.sent) and time.perf_counter() < deadline:
                 await asyncio.sleep(0.05)
+            if server_cpu is not None and cpu_before is not None:
+                timeline.cpu_seconds = server_cpu() - cpu_before
     finally:
         timeline.closing = True
         for client in clients:
@@ -144,6 +161,13 @@ def _notes(rate: float, config: Config, tl: Timeline, measured: list[float]) -> 
         f"{lost} sent tasks not reserved within {DRAIN_SECONDS:.0f} s of the last POST",
         "baseline: the POST /Tasks round trip itself, same run",
     ]
+    per_task = tl.cpu_per_task()
+    if per_task is not None:
+        notes.append(
+            f"server CPU {per_task * 1000:.1f} ms per task (both its threads, from the first "
+            "POST to the drain; the sockets' connects not counted): one process is "
+            f"CPU-bound near {1 / per_task:.0f} tasks/s"
+        )
     if tl.dropped:
         notes.append(f"{tl.dropped} tasks not sent: {MAX_IN_FLIGHT} POSTs were in flight")
     if tl.errors:
@@ -159,8 +183,16 @@ def _run_at(rate: float, config: Config, workdir: Path) -> list[Result]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     command = switchboard_command(center.database_url, port)
-    with serving(command, f"{base_url}/health", workdir / f"{name}.log"):
-        timeline, started = asyncio.run(_measure(base_url, center, rate, config.latency_seconds))
+    with serving(command, f"{base_url}/health", workdir / f"{name}.log") as server:
+        timeline, started = asyncio.run(
+            _measure(
+                base_url,
+                center,
+                rate,
+                config.latency_seconds,
+                lambda: process_cpu_seconds(server.pid),
+            )
+        )
     measured = timeline.latencies(started + config.latency_warmup_seconds) or [float("nan")]
     posts = timeline.post_latency or [float("nan")]
     p50, p99 = percentile(measured, 0.5), percentile(measured, 0.99)
@@ -200,11 +232,13 @@ def _run_at(rate: float, config: Config, workdir: Path) -> list[Result]:
 def _why(timeline: Timeline, p99: float, post_p99: float) -> str:
     """Which part of the path dominates: the POST itself, or the routing and push after it."""
     if timeline.dropped:
+        per_task = timeline.cpu_per_task()
+        cost = "" if per_task is None else f" ({per_task * 1000:.1f} ms of server CPU)"
         return (
             f"the server is saturated ({timeline.dropped} tasks not sent with "
             f"{MAX_IN_FLIGHT} POSTs in flight): each task costs a POST, an accept and a "
-            "complete (three writes); see the server CPU per POST row, the fix is the "
-            "write path's (less CPU per request: fewer, cheaper statements)"
+            f"complete (three writes){cost}; see the server CPU per POST row, the fix is "
+            "the write path's (less CPU per request: fewer, cheaper statements)"
         )
     if post_p99 >= p99 / 2:
         return (

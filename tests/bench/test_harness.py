@@ -34,6 +34,7 @@ def test_quick_run_writes_a_report_and_a_history_line(tmp_path: Path) -> None:
     assert "| failed |" not in done.stdout, done.stdout + done.stderr[-3000:]
     text = report.read_text()
     assert "## Machine" in text and "sqlite" in text
+    assert "ms per task (both its threads, from the first POST" in text  # latency's CPU note
     [line] = log.read_text().splitlines()
     record = json.loads(line)
     assert record["quick"] is True
