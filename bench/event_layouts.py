@@ -4,8 +4,9 @@
 `events` table, the three events one task creation stores (`task.created`,
 `workflow.entered`, `task-queue.entered`) into a fresh SQLite file with plain `sqlite3`,
 and prints the bytes per task of the events table and its indexes (`dbstat`). The
-first layout is today's stored form (the compact codec of migration 0017, with today's
-indexes); each next one adds one lever to the previous:
+first layout is the stored form of migration 0017 (the compact codec, with today's
+indexes, sids and types as text; migration 0018 has since stored them in fewer bytes,
+see bench/analysis.md); each next one adds one lever to the previous:
 
 * the event sid derived from `seq` (no `sid` column, no unique index on it);
 * an integer key for the workspace (and its account) in place of two 34-character sids,
@@ -78,7 +79,7 @@ def _sid(prefix: str) -> str:
 
 def _layouts() -> list[Layout]:
     steps = [
-        ("today's stored form", {}),
+        ("0017's stored form (text sids)", {}),
         ("+ event sid derived from seq", {"sid": False}),
         ("+ integer workspace key", {"scope_key": True}),
         ("+ event type codes", {"type_code": True}),

@@ -284,12 +284,13 @@ def run(config: Config, workdir: Path) -> list[Result]:
         "<= 1 KiB per task",
         growth <= TARGET_DISK,
         "the tables and indexes that grew most are listed above. Events are stored "
-        "compact (no repeat of the row's sids, coded keys: persistence/event_rows.py), so "
-        "what is left is three rows per creation, each with its own sid, account, "
-        "workspace, task and workflow sids as 34-character text and four secondary "
-        "indexes keyed by them; integer surrogate keys for the sids inside `events`, one "
-        "row per creation's events (expanded when listed) and a retention policy for old "
-        "events would bring it down",
+        "compact (no repeat of the row's sids, coded keys: persistence/event_rows.py; "
+        "on SQLite sids as 18-byte BLOBs and types as codes: migration 0018), so what "
+        "is left is three rows per creation, each with its own sid, its account, "
+        "workspace, task and workflow sids, the task's data, and four secondary indexes "
+        "keyed by them; integer surrogate keys for the workspace and the task inside "
+        "`events` and one row per creation's events (expanded when listed) would bring "
+        "it down (bench.event_layouts)",
     )
     return [
         memory,

@@ -284,13 +284,16 @@ class _Shapes:
     def _conditions(rt: RecordType, fields: tuple[tuple[str, str], ...]) -> list[Any]:
         conditions: list[Any] = []
         for i, (field, op) in enumerate(fields):
+            # the column's type binds the values (a compact sid is stored as bytes)
+            column = rt.table.c[field]
             if op == "in":
                 rt.refuse_coded((field,))
-                conditions.append(rt.table.c[field].in_(bindparam(f"w{i}", expanding=True)))
+                conditions.append(column.in_(bindparam(f"w{i}", expanding=True, type_=column.type)))
             elif op.startswith("in"):  # a short list: one parameter per value
                 rt.refuse_coded((field,))
-                listed: list[Any] = [bindparam(f"w{i}_{j}") for j in range(int(op[2:]))]
-                conditions.append(rt.table.c[field].in_(listed))
+                count = int(op[2:])
+                listed = [bindparam(f"w{i}_{j}", type_=column.type) for j in range(count)]
+                conditions.append(column.in_(listed))
             else:
                 conditions.append(_condition(rt, Cond(field, op, bindparam(f"w{i}"))))
         return conditions or [true()]

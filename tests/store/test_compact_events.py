@@ -1,6 +1,8 @@
 """Events on disk are compact, events read through the store are whole (issue 10), on
 SQLite and PostgreSQL: rows written before migration 0017 read back unchanged after it,
-new rows are stored compact, and going back down rewrites them in full."""
+new rows are stored compact (on SQLite with 18-byte sids and coded types, old rows too:
+migration 0018),
+and going back down rewrites them in full."""
 
 from __future__ import annotations
 
@@ -16,7 +18,9 @@ from sqlalchemy.engine import Connection
 
 from switchboard.database import SCHEMA, alembic_config, upgrade
 from switchboard.distribution.domain.records import Event
+from switchboard.distribution.persistence import event_types
 from switchboard.kernel.criteria import eq
+from switchboard.store.compact_sid import unpack
 from switchboard.store.sql import SqlStore
 from tests.databases import create_postgres_database, drop_postgres_database, require_postgres
 
@@ -90,12 +94,33 @@ async def _sync(url: str, work: Any) -> Any:
 
 
 def _raw(connection: Connection) -> dict[str, dict[str, Any]]:
-    """The events table's rows as stored, by sid."""
+    """The events table's rows as stored, by sid (a sid stored as bytes as its text, a
+    type stored as its code as its name)."""
     meta = MetaData()
     meta.reflect(connection, only=["events"])
     table = meta.tables["events"]
     rows = connection.execute(select(table)).mappings().all()
-    return {row["sid"]: {k: v for k, v in row.items() if k != "seq"} for row in rows}
+    return {
+        unpack(row["sid"]): {
+            k: event_types.unpack(v) if k == "event_type" else unpack(v)
+            for k, v in row.items()
+            if k != "seq"
+        }
+        for row in rows
+    }
+
+
+def _stored_types(connection: Connection) -> list[str]:
+    return list(connection.exec_driver_sql("SELECT event_type FROM events").scalars())
+
+
+def _sid_kinds(connection: Connection) -> set[type]:
+    """The Python types the events' sid columns come back as, raw."""
+    meta = MetaData()
+    meta.reflect(connection, only=["events"])
+    table = meta.tables["events"]
+    columns = [table.c[name] for name in ("sid", "account_sid", "workspace_sid", "task_sid")]
+    return {type(value) for row in connection.execute(select(*columns)) for value in row}
 
 
 async def _read(url: str) -> dict[str, Event]:
@@ -130,7 +155,11 @@ async def test_events_are_stored_compact_and_read_whole_across_the_migration(url
         NEW["sid"]: {**NEW, "seq": None},
     }
 
-    # on disk: the old row as it was (its `%` escaped), the new one compact
+    # on disk: the old row as it was (its `%` escaped), the new one compact; on SQLite
+    # every sid, the old rows' too, is 18 bytes and every type a code (migration 0018)
+    sqlite = url.startswith("sqlite")
+    assert await _sync(url, _sid_kinds) == ({bytes} if sqlite else {str})
+    assert await _sync(url, _stored_types) == (["8", "8"] if sqlite else [OLD["event_type"]] * 2)
     raw = await _sync(url, _raw)
     assert raw[OLD["sid"]] == {**OLD, "description": OLD["description"].replace("%", "%%")}
     new = raw[NEW["sid"]]
@@ -144,9 +173,10 @@ async def test_events_are_stored_compact_and_read_whole_across_the_migration(url
     assert "task_assignment_status" not in new["event_data"]
     assert len(new["event_data"]) < len(NEW["event_data"]) / 2
 
-    # going back down leaves both rows whole on disk
-    def down(connection: Connection) -> dict[str, dict[str, Any]]:
+    # going back down leaves both rows whole on disk, their sids text again
+    def down(connection: Connection) -> tuple[Any, ...]:
         command.downgrade(alembic_config(url, connection), BEFORE)
-        return _raw(connection)
+        return _raw(connection), _sid_kinds(connection), _stored_types(connection)
 
-    assert await _sync(url, down) == {OLD["sid"]: OLD, NEW["sid"]: NEW}
+    whole = {OLD["sid"]: OLD, NEW["sid"]: NEW}
+    assert await _sync(url, down) == (whole, {str}, [OLD["event_type"]] * 2)

@@ -20,6 +20,8 @@ from sqlalchemy import (
 
 from switchboard.distribution.domain import records as r
 from switchboard.distribution.persistence import event_rows
+from switchboard.distribution.persistence.event_types import EVENT_TYPE
+from switchboard.store.compact_sid import COMPACT_SID
 from switchboard.store.schema import SID, metadata
 
 
@@ -212,26 +214,27 @@ events = Table(
         primary_key=True,
         autoincrement=True,
     ),
-    Column("sid", SID, nullable=False, unique=True),
-    Column("account_sid", SID, nullable=False),
-    Column("workspace_sid", SID, nullable=False),
-    Column("event_type", String(64), nullable=False),
+    Column("sid", COMPACT_SID, nullable=False, unique=True),
+    Column("account_sid", COMPACT_SID, nullable=False),
+    Column("workspace_sid", COMPACT_SID, nullable=False),
+    Column("event_type", EVENT_TYPE, nullable=False),
     Column("resource_type", String(32), nullable=False),
     # stored compact (event_rows.py): NULL resource_sid, actor and source stand for
-    # what the row already says, and event_data and description are coded
-    Column("resource_sid", SID),
+    # what the row already says, and event_data and description are coded; on SQLite
+    # the sids are 18-byte BLOBs (store/compact_sid.py)
+    Column("resource_sid", COMPACT_SID),
     Column("actor_type", String(32)),
-    Column("actor_sid", SID),
+    Column("actor_sid", COMPACT_SID),
     Column("description", Text, nullable=False),
     Column("event_data", Text, nullable=False),
     Column("source", String(32)),
     Column("source_ip_address", String(64)),
     Column("event_date", BigInteger, nullable=False),
-    Column("task_sid", SID, index=True),
-    Column("worker_sid", SID, index=True),
-    Column("reservation_sid", SID),
-    Column("task_queue_sid", SID),
-    Column("workflow_sid", SID),
+    Column("task_sid", COMPACT_SID, index=True),
+    Column("worker_sid", COMPACT_SID, index=True),
+    Column("reservation_sid", COMPACT_SID),
+    Column("task_queue_sid", COMPACT_SID),
+    Column("workflow_sid", COMPACT_SID),
     Column("task_channel", String(64)),
     Index("ix_events_workspace_seq", "workspace_sid", "seq"),
     # cumulative statistics count events of a type within a time window
