@@ -139,6 +139,54 @@ def test_a_key_under_both_its_full_name_and_its_code_reads_as_the_full_name() ->
     assert _data(_read(stored)) == {"worker_time_in_previous_activity_ms": "9"}
 
 
+def test_the_platform_s_own_descriptions_are_stored_as_codes() -> None:
+    created = _event(
+        event_type="task.created",
+        resource_type="task",
+        resource_sid=TASK,
+        description=f"Task {TASK} created",
+        event_data=_json({"task_sid": TASK}),
+    )
+    reserved = _event(event_data=_json(_payload()))  # "... reserved for Worker Alice"
+    for event in (created, reserved):
+        stored = _stored(event)
+        assert stored["description"].startswith("%#") and len(stored["description"]) <= 4
+        assert _read(stored) == event
+
+
+def test_a_description_its_template_does_not_give_back_is_stored_as_text() -> None:
+    """The worker named in the text is not the event's `worker_name`."""
+    event = _event(event_data=_json(_payload() | {"worker_name": "Bob"}))
+    stored = _stored(event)
+    assert stored["description"] == "Task %t reserved for Worker Alice"
+    assert _read(stored) == event
+
+
+@pytest.mark.parametrize(
+    ("attributes", "stored_as"),
+    [
+        (json.dumps({"type": "support", "lang": ["fr", "en"]}), "object"),  # Python's form
+        ('{"type":"support","vip":true,"n":1.5}', "object"),  # JavaScript's form
+        ('{"name":"Zoë"}', "object"),
+        ('{ "type" : "support" }', "text"),  # any other spacing
+        ('{"a": 1, "a": 2}', "text"),  # a repeated key
+        ('{"n": 1e3}', "text"),
+        ('{"nul": "\\u0000"}', "text"),
+        ("[1, 2]", "text"),
+        ("not json", "text"),
+    ],
+)
+def test_attributes_are_stored_as_objects_only_when_they_read_back_as_the_same_text(
+    attributes: str, stored_as: str
+) -> None:
+    payload = _payload() | {"task_attributes": attributes, "worker_attributes": attributes}
+    event = _event(event_data=_json(payload))
+    stored = json.loads(_stored(event)["event_data"])
+    held = [value for key, value in stored.items() if key in ("A", "AJ", "AK")]
+    assert held == [json.loads(attributes) if stored_as == "object" else attributes]
+    assert _read(_stored(event)) == event
+
+
 def test_coded_columns_cannot_be_compared_or_bulk_updated_in_sql() -> None:
     with pytest.raises(ValueError, match="stored coded"):
         EVENTS.refuse_coded(["event_data"])
@@ -154,8 +202,22 @@ VALUES = st.one_of(
     st.text(max_size=12),
     SIDS,
     st.lists(st.integers(0, 2), max_size=2),
+    # attributes text in the forms stored as objects, and in others
+    st.dictionaries(
+        st.text(max_size=3), st.one_of(st.none(), st.integers(), st.text(max_size=3)), max_size=3
+    ).flatmap(
+        lambda value: st.sampled_from(
+            [
+                json.dumps(value),
+                json.dumps(value, separators=(",", ":"), ensure_ascii=False),
+                json.dumps(value, indent=1),
+            ]
+        )
+    ),
 )
-KEYS = st.sampled_from([*compact.CODES, "unknown_key", *compact.COLUMN_KEYS])
+KEYS = st.sampled_from(
+    [*compact.CODES, "unknown_key", *compact.COLUMN_KEYS, "worker_name", "task_queue_name"]
+)
 
 
 @settings(deadline=None)  # a loaded machine must not fail it
@@ -183,6 +245,10 @@ KEYS = st.sampled_from([*compact.CODES, "unknown_key", *compact.COLUMN_KEYS])
         }
     ),
     source=st.sampled_from(["switchboard", "api", "sdk"]),
+    event_type=st.one_of(  # None: the type whose template it is
+        st.none(), st.sampled_from([*compact.DESCRIPTION_CODES, "task.unknown"])
+    ),
+    template=st.one_of(st.none(), st.sampled_from(sorted(compact.DESCRIPTIONS.values()))),
 )
 def test_any_event_reads_back_exactly_what_was_recorded(
     data: dict[str, Any],
@@ -192,10 +258,28 @@ def test_any_event_reads_back_exactly_what_was_recorded(
     actor: tuple[str, str],
     columns: dict[str, str | None],
     source: str,
+    event_type: str | None,
+    template: str | None,
 ) -> None:
+    text = "".join(description)
+    if event_type is None:
+        event_type = next(
+            (
+                kind
+                for kind, codes in compact.DESCRIPTION_CODES.items()
+                if template is not None and compact.DESCRIPTIONS[codes[0]] == template
+            ),
+            "task.unknown",
+        )
+    if template is not None:  # a standard description, filled from the event (or not)
+        text = compact.unpack_description(columns | {"workspace_sid": WS}, template)
+        for name in compact.DESCRIPTION_FIELD.findall(template):
+            value = data.get(name)
+            text = text.replace(f"{{{name}}}", value if isinstance(value, str) else "?")
     event = _event(
         event_data=_json(data),
-        description="".join(description),
+        description=text,
+        event_type=event_type,
         resource_type=resource,
         resource_sid=resource_sid,
         actor_type=actor[0],

@@ -83,7 +83,21 @@ CODES: dict[str, str] = {
     "worker_previous_activity_sid": "WR",
     "worker_time_in_previous_activity_ms": "WM",
 }
-NAMES = {code: name for name, code in CODES.items()}
+# attributes (a JSON object held as text) stored as the object itself, when writing the
+# object back gives the text exactly: no quotes escaped inside a string. The code says
+# how to write it back (append only, like CODES).
+JSON_FORMS: dict[str, tuple[str, dict[str, Any]]] = {
+    "AJ": ("task_attributes", {}),  # json.dumps' defaults, as Python clients write it
+    "AK": ("task_attributes", {"separators": (",", ":"), "ensure_ascii": False}),  # JS
+    "WJ": ("worker_attributes", {}),
+    "WK": ("worker_attributes", {"separators": (",", ":"), "ensure_ascii": False}),
+}
+_FORMS_OF: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {}
+for _code, (_name, _form) in JSON_FORMS.items():
+    _FORMS_OF[_name] = (*_FORMS_OF.get(_name, ()), (_code, _form))
+NAMES = {code: name for name, code in CODES.items()} | {
+    code: name for code, (name, _) in JSON_FORMS.items()
+}
 SAME = 0  # "the value is the row's filter column of the same name"
 # the event_data keys that repeat a filter column (and so may be stored as SAME)
 COLUMN_KEYS = (
@@ -114,6 +128,66 @@ PLACEHOLDERS = {
 }
 _TOKEN = re.compile(r"%(.)", re.DOTALL)
 
+# The descriptions the platform writes, stored as ``%#<code>`` (append only: rows keep
+# their codes forever). A template names the row's sids as the stored form does (``%t``,
+# ``%r``, ...) and `event_data` fields as ``{field}``; a description is stored by its code
+# only when the template, filled from the event itself, gives it back exactly.
+DESCRIPTIONS: dict[int, str] = {
+    1: "Task %t created",
+    2: "Task %t updated",
+    3: "Task %t deleted",
+    4: "Task %t completed",
+    5: "Task %t wrapping up",
+    6: "Task %t canceled: {task_canceled_reason}",
+    7: "Task %t entered Workflow {workflow_name}",
+    8: "Task %t entered TaskQueue {task_queue_name}",
+    9: "Task %t moved to TaskQueue {task_queue_name}",
+    10: "Task %t reserved for Worker {worker_name}",
+    11: "Task %t returned by Worker {worker_name}",
+    12: "Task %t left Workflow {workflow_name} without an assignment",
+    13: "Reservation %r accepted",
+    14: "Reservation %r rejected",
+    15: "Reservation %r timed out",
+    16: "Reservation %r wrapping up",
+    17: "Reservation %r completed",
+    18: "Reservation %r returned",
+    19: "Worker {worker_name} created",
+    20: "Worker {worker_name} attributes updated",
+    21: "Worker {worker_name} deleted",
+    22: "Worker {worker_name} capacity updated",
+    23: "Worker {worker_name} channel availability updated",
+    24: "Worker {worker_name} updated to {worker_activity_name} Activity",
+}
+# which templates to try, by event type (a miss only means the text is stored as it is)
+DESCRIPTION_CODES: dict[str, tuple[int, ...]] = {
+    "task.created": (1,),
+    "task.updated": (2,),
+    "task.deleted": (3,),
+    "task.completed": (4,),
+    "task.wrapup": (5,),
+    "task.canceled": (6,),
+    "workflow.entered": (7,),
+    "workflow.timeout": (12,),
+    "task-queue.entered": (8,),
+    "task-queue.moved": (9,),
+    "reservation.created": (10,),
+    "task.transfer-returned": (11,),
+    "reservation.accepted": (13,),
+    "reservation.rejected": (14,),
+    "reservation.timeout": (15,),
+    "reservation.wrapup": (16,),
+    "reservation.completed": (17,),
+    "reservation.canceled": (18,),
+    "worker.created": (19,),
+    "worker.attributes.update": (20,),
+    "worker.deleted": (21,),
+    "worker.capacity.update": (22,),
+    "worker.channel.availability.update": (23,),
+    "worker.activity.update": (24,),
+}
+_CODED = "%#"
+DESCRIPTION_FIELD = re.compile(r"\{([a-z_]+)\}")
+
 Row = Mapping[str, Any]
 
 
@@ -133,8 +207,33 @@ def pack_data(row: Row, data: Mapping[str, Any]) -> str:
                 value = SAME
             elif _is_same(value):
                 code = None  # a literal 0 keeps its full name: only a code means SAME
+        elif key in _FORMS_OF and isinstance(value, str):
+            form = _json_form(key, value)
+            if form is not None:
+                code, value = form
         stored[code or key] = value
     return json.dumps(stored, separators=(",", ":"))
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN and Infinity are not JSON: SQL's JSON functions refuse them
+
+
+def _json_form(key: str, text: str) -> tuple[str, Any] | None:
+    """The code and the object of attributes text that one of its JSON forms writes back
+    exactly, else None (then the text is stored as it is)."""
+    if not text.startswith("{") or "\\u" in text:
+        return None  # escapes may be NUL or lone surrogates, which PostgreSQL's jsonb refuses
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except ValueError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    for code, form in _FORMS_OF[key]:
+        if json.dumps(value, **form) == text:
+            return code, value
+    return None
 
 
 def unpack_data(row: Row, text: str) -> dict[str, Any] | None:
@@ -153,6 +252,8 @@ def unpack_data(row: Row, text: str) -> dict[str, Any] | None:
             continue  # the full name wins, as in the SQL statistics
         elif name in COLUMN_KEYS and _is_same(value):
             value = row.get(name)
+        elif key in JSON_FORMS:
+            value = json.dumps(value, **JSON_FORMS[key][1])
         found[name] = value
     return found
 
@@ -166,15 +267,48 @@ def pack_description(row: Row, description: str) -> str:
     return text
 
 
-def unpack_description(row: Row, stored: str) -> str:
+def unpack_description(row: Row, stored: str, data: Mapping[str, Any] | None = None) -> str:
+    """The full description of a stored row (`data`: the row's full `event_data`, which
+    a standard description's template may name)."""
     if "%" not in stored:
         return stored
+    if stored.startswith(_CODED):
+        template = DESCRIPTIONS.get(int(stored[2:])) if stored[2:].isdigit() else None
+        if template is not None:
+            filled = _fill(row, template, data or {})
+            if filled is not None:
+                return filled
 
     def expand(match: re.Match[str]) -> str:
         column = PLACEHOLDERS.get(match.group(1))
         return str(row.get(column) or "") if column else match.group(1)
 
     return _TOKEN.sub(expand, stored)
+
+
+def _fill(row: Row, template: str, data: Mapping[str, Any]) -> str | None:
+    """A standard description filled from the row's sids and its `event_data` fields
+    (None when a field it names is not text)."""
+    parts = DESCRIPTION_FIELD.split(template)  # static text, then field names, alternating
+    filled = []
+    for index, part in enumerate(parts):
+        if index % 2 == 0:
+            filled.append(unpack_description(row, part))
+            continue
+        value = data.get(part)
+        if not isinstance(value, str):
+            return None
+        filled.append(value)
+    return "".join(filled)
+
+
+def description_code(fields: Row, data: Mapping[str, Any]) -> int | None:
+    """The code of the standard description that gives this event's exactly, if any."""
+    description = fields["description"]
+    for code in DESCRIPTION_CODES.get(fields["event_type"], ()):
+        if _fill(fields, DESCRIPTIONS[code], data) == description:
+            return code
+    return None
 
 
 def encode(fields: Row) -> dict[str, Any]:
@@ -185,11 +319,16 @@ def encode(fields: Row) -> dict[str, Any]:
         row["resource_sid"] = None
     if row.get("actor_type") == WORKSPACE_ACTOR and row.get("actor_sid") == row["workspace_sid"]:
         row["actor_type"] = row["actor_sid"] = None
-    row["description"] = pack_description(fields, row["description"])
-    if row["event_data"] is not None:
-        data = json.loads(row["event_data"])
-        if isinstance(data, dict):
-            row["event_data"] = pack_data(fields, data)
+    data = json.loads(row["event_data"]) if row["event_data"] is not None else None
+    if not isinstance(data, dict):
+        data = None
+    code = description_code(fields, data or {})
+    if code is not None:
+        row["description"] = f"{_CODED}{code}"
+    else:
+        row["description"] = pack_description(fields, row["description"])
+    if data is not None:
+        row["event_data"] = pack_data(fields, data)
     if row.get("source") == SOURCE:
         row["source"] = None
     return row
@@ -202,11 +341,16 @@ def decode(stored: Row) -> dict[str, Any]:
         row["resource_sid"] = row.get(RESOURCE_COLUMN.get(row["resource_type"], "workspace_sid"))
     if row.get("actor_type") is None and row.get("actor_sid") is None:
         row["actor_type"], row["actor_sid"] = WORKSPACE_ACTOR, row["workspace_sid"]
-    row["description"] = unpack_description(stored, row["description"])
+    full: dict[str, Any] | None = None
     if row["event_data"] is not None:
         data = unpack_data(stored, row["event_data"])
         if data is not None:
             row["event_data"] = json.dumps(data, separators=(",", ":"))
+            full = data
+        elif row["description"].startswith(_CODED):
+            parsed = json.loads(row["event_data"])
+            full = parsed if isinstance(parsed, dict) else None
+    row["description"] = unpack_description(stored, row["description"], full)
     if row.get("source") is None:
         row["source"] = SOURCE
     return row

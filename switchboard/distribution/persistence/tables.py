@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 
 from switchboard.distribution.domain import records as r
@@ -23,6 +24,13 @@ from switchboard.distribution.persistence import event_rows
 from switchboard.distribution.persistence.event_types import EVENT_TYPE
 from switchboard.store.compact_sid import COMPACT_SID
 from switchboard.store.schema import SID, metadata
+
+
+def _partial(name: str, column: str) -> Index:
+    """An index of one column's non-NULL values: a query that compares the column (`=`,
+    `<=`, `IN`) implies NOT NULL, so SQLite and PostgreSQL both use it."""
+    present = text(f"{column} IS NOT NULL")
+    return Index(name, column, sqlite_where=present, postgresql_where=present)
 
 
 def _workspace(index: bool = True) -> Column[str]:
@@ -176,8 +184,9 @@ tasks = Table(
     *_dates(),
     # the routing pass reads a workspace's waiting tasks, best first
     Index("ix_tasks_routing", "workspace_sid", "assignment_status", "priority"),
-    Index("ix_tasks_step_deadline", "step_deadline"),
-    Index("ix_tasks_timeout_at", "timeout_at"),
+    # deadlines are looked up by `<= now`: tasks without one stay out of the index
+    _partial("ix_tasks_step_deadline", "step_deadline"),
+    _partial("ix_tasks_timeout_at", "timeout_at"),
 )
 
 reservations = Table(
@@ -230,12 +239,15 @@ events = Table(
     Column("source", String(32)),
     Column("source_ip_address", String(64)),
     Column("event_date", BigInteger, nullable=False),
-    Column("task_sid", COMPACT_SID, index=True),
-    Column("worker_sid", COMPACT_SID, index=True),
+    Column("task_sid", COMPACT_SID),
+    Column("worker_sid", COMPACT_SID),
     Column("reservation_sid", COMPACT_SID),
     Column("task_queue_sid", COMPACT_SID),
     Column("workflow_sid", COMPACT_SID),
     Column("task_channel", String(64)),
+    # filtered by equality: events about no task (or no worker) stay out of the index
+    _partial("ix_events_task_sid", "task_sid"),
+    _partial("ix_events_worker_sid", "worker_sid"),
     Index("ix_events_workspace_seq", "workspace_sid", "seq"),
     # cumulative statistics count events of a type within a time window
     Index("ix_events_workspace_type_date", "workspace_sid", "event_type", "event_date"),
