@@ -75,6 +75,21 @@ async def test_accepting_assigns_the_task_and_loads_the_channel(
     assert (default["assigned_tasks"], default["available_capacity_percentage"]) == (1, 0)
 
 
+@pytest.mark.parametrize("view", ["task", "worker"])
+async def test_an_update_answers_with_what_it_wrote_as_a_fetch_shows_it(
+    client: httpx.AsyncClient, reserved: dict[str, Any], view: str
+) -> None:
+    """The answer is rendered from the written record, not read back: it must still be
+    exactly what a fetch of the same URL returns, ETag included."""
+    [reservation] = await listing(client, f"{reserved[view]['url']}/Reservations")
+    for status in ("accepted", "completed"):
+        answer = await client.post(reservation["url"], data={"ReservationStatus": status})
+        fetched = await client.get(reservation["url"])
+        assert ok(answer) == ok(fetched)
+        assert ok(answer)["reservation_status"] == status
+        assert answer.headers["ETag"] == fetched.headers["ETag"]
+
+
 async def test_update_validates_and_checks_the_parent(
     client: httpx.AsyncClient, reserved: dict[str, Any]
 ) -> None:

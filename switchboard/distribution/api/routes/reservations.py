@@ -115,8 +115,10 @@ def _update_params(ctx: Ctx) -> service.ReservationUpdate:
 async def _update(
     ctx: Ctx, workspace_sid: str, sid: str, *, task_sid: str | None, worker_sid: str | None
 ) -> Response:
+    """Rendered from what the update wrote (the service checked the URL's task or worker),
+    not read back: only the worker's name is looked up."""
     params = _update_params(ctx)
-    await service.update_reservation(
+    reservation = await service.update_reservation(
         ctx.svc,
         ctx.account_sid,
         workspace_sid,
@@ -125,7 +127,9 @@ async def _update(
         task_sid=task_sid,
         worker_sid=worker_sid,
     )
-    return await _render(ctx, workspace_sid, sid, task_sid=task_sid, worker_sid=worker_sid)
+    async with ctx.reading(workspace_sid) as (unit, workspace):
+        [record] = await _records(unit, ctx, workspace, [reservation], via_worker=task_sid is None)
+    return json_response(record, version=reservation.version)
 
 
 @router.get(TASK_VIEW)
