@@ -1,22 +1,27 @@
 """Where the HTTP path's time goes, measured in process (no network, no client cost).
 
-POST /Tasks through the ASGI app: SQL statements per request (an engine event
-listener counts them), CPU per request with routing on and with the dispatcher's
-doorbell disconnected, and the cost of one trivial statement through SQLAlchemy's
-async session and aiosqlite (each statement is a hop to aiosqlite's thread) against
-the same on the write connection, which runs on the event loop (ADR 0017).
+POST /Tasks through the ASGI app: SQL statements per request (counted at the sqlite3
+driver: prepared statements run on it directly, past SQLAlchemy's events, ADR 0019),
+CPU per request with routing on and with the dispatcher's doorbell disconnected, and
+the cost of one trivial statement through SQLAlchemy's async session and aiosqlite
+(each statement is a hop to aiosqlite's thread) against the same on the write
+connection, which runs on the event loop (ADR 0017).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
+import sqlite3.dbapi2
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from bench.center import Center, create_center
 from bench.common import Config, Result
@@ -30,19 +35,44 @@ NAME = "HTTP path breakdown (in-process)"
 CONCURRENCY = 8
 
 
+# transaction control, not work: not counted as statements
+CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")
+
+
+@contextmanager
+def traced_connections(seen: Callable[[str], None]) -> Iterator[None]:
+    """Every SQLite connection opened meanwhile (the loop's writer and aiosqlite's
+    readers) reports each statement it runs to `seen`, for as long as it lives."""
+    original = sqlite3.connect
+
+    def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        connection: sqlite3.Connection = original(*args, **kwargs)
+        connection.set_trace_callback(seen)
+        return connection
+
+    sqlite3.connect = sqlite3.dbapi2.connect = connect  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sqlite3.connect = sqlite3.dbapi2.connect = original
+
+
 async def post_many(center: Center, requests: int, *, routing: bool) -> tuple[float, float]:
     """(CPU seconds per request, SQL statements per request) over `requests` POSTs."""
-    runtime = build_runtime(Settings(database_url=center.database_url))
     statements = [0]
 
-    def count(*_args: Any) -> None:
-        statements[0] += 1
+    def count(sql: str) -> None:
+        if not sql.lstrip().upper().startswith(CONTROL):
+            statements[0] += 1
 
-    store = runtime.core.store
-    assert isinstance(store, SqlStore)
-    event.listen(store.engine.sync_engine, "before_cursor_execute", count)
-    if store.loop_engine is not None:  # write transactions (ADR 0017)
-        event.listen(store.loop_engine, "before_cursor_execute", count)
+    with traced_connections(count):
+        return await _post_many(center, requests, routing, statements)
+
+
+async def _post_many(
+    center: Center, requests: int, routing: bool, statements: list[int]
+) -> tuple[float, float]:
+    runtime = build_runtime(Settings(database_url=center.database_url))
     body = {"WorkflowSid": center.workflow_sid, "Attributes": json.dumps({"type": "support"})}
     transport = httpx.ASGITransport(app=runtime.app)
     headers = basic_auth(center.account_sid, center.token)
@@ -111,8 +141,9 @@ def run(config: Config, workdir: Path) -> list[Result]:
             statements_off,
             better="lower",
             notes=[
-                "counted with a before_cursor_execute listener; includes routing "
-                "passes, callback outbox and usage metering"
+                "counted at the sqlite3 driver (its trace callback), where prepared "
+                "statements run directly (ADR 0019); transaction control not counted; "
+                "includes routing passes, callback outbox and usage metering"
             ],
         ),
         Result(

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import history
+from bench import diagnose, history
+from bench.center import create_center
 from bench.common import Result
 from bench.naive import naive_plan
 from bench.world import build_snapshot, make_world
@@ -149,3 +150,13 @@ def test_the_short_profile_passes_the_gate_against_the_recorded_runs() -> None:
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-3000:]
     assert "| failed |" not in done.stdout
     assert done.stdout.count(" ok ") + done.stdout.count("warn ") >= 6, done.stdout
+
+
+async def test_the_statement_count_sees_what_runs_on_the_driver_directly(
+    tmp_path: Path,
+) -> None:
+    """Prepared writes skip SQLAlchemy's events (ADR 0019); the breakdown row must still
+    count them: a task creation is its task row and three events at least."""
+    center = await create_center(tmp_path / "count.db", workers=0)
+    _cpu, statements = await diagnose.post_many(center, 8, routing=False)
+    assert statements >= 4
