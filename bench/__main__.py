@@ -31,6 +31,7 @@ from bench import (
     history,
     http,
     latency,
+    many_workers,
     memory,
     report,
     request_routing,
@@ -49,6 +50,7 @@ BENCHMARKS: dict[str, Runner] = {
     "latency": latency.run,
     "memory": memory.run,
     "backlog": backlog.run,
+    "many_workers": many_workers.run,
     "scaleout": scaleout.run,
     "group_commit": group_commit.run,
     "conversations": conversations.run,
@@ -57,7 +59,7 @@ BENCHMARKS: dict[str, Runner] = {
     "attribution": attribution.run,
 }
 # the CI profile: in process, no servers, no PostgreSQL; ratios that do not depend on speed
-SHORT = ("engine", "diagnose", "memory", "backlog")
+SHORT = ("engine", "diagnose", "memory", "backlog", "many_workers")
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:

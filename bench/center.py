@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet
 
@@ -59,12 +61,30 @@ def open_core(url: str) -> Core:
     return build_core(Settings(database_url=url))
 
 
-async def create_center(path: Path, workers: int, *, multi_task: bool = True) -> Center:
-    """Account, workspace, one `1==1` queue, a workflow to it and `workers` available workers."""
-    return await create_center_at(sqlite_url(path), workers, multi_task=multi_task)
+async def create_center(
+    path: Path,
+    workers: int,
+    *,
+    multi_task: bool = True,
+    attributes: Callable[[int], dict[str, Any]] | None = None,
+    target: str | None = None,
+) -> Center:
+    """Account, workspace, one `1==1` queue, a workflow to it and `workers` available
+    workers (attributes `{"n": index}` unless `attributes` says otherwise; `target`:
+    the workflow's target expression, none by default)."""
+    return await create_center_at(
+        sqlite_url(path), workers, multi_task=multi_task, attributes=attributes, target=target
+    )
 
 
-async def create_center_at(url: str, workers: int, *, multi_task: bool = True) -> Center:
+async def create_center_at(
+    url: str,
+    workers: int,
+    *,
+    multi_task: bool = True,
+    attributes: Callable[[int], dict[str, Any]] | None = None,
+    target: str | None = None,
+) -> Center:
     """The same center in any database (PostgreSQL for the scale-out benchmark)."""
     core = open_core(url)
     store = core.store
@@ -78,13 +98,17 @@ async def create_center_at(url: str, workers: int, *, multi_task: bool = True) -
         queue = await create_task_queue(
             svc, account.sid, workspace.sid, TaskQueueFields("All", "1==1")
         )
-        routing = {"task_routing": {"filters": [], "default_filter": {"queue": queue.sid}}}
+        default: dict[str, str] = {"queue": queue.sid}
+        if target is not None:
+            default["expression"] = target
+        routing = {"task_routing": {"filters": [], "default_filter": default}}
         fields = WorkflowFields("Bench", json.dumps(routing), task_reservation_timeout=120)
         workflow = await create_workflow(svc, account.sid, workspace.sid, fields)
         available = await _available(store, workspace.sid)
         sids = []
         for index in range(workers):
-            params = WorkerCreate(f"bench-{index}", available, json.dumps({"n": index}))
+            worker_fields = {"n": index} if attributes is None else attributes(index)
+            params = WorkerCreate(f"bench-{index}", available, json.dumps(worker_fields))
             sids.append((await create_worker(svc, account.sid, workspace.sid, params)).sid)
     finally:
         await core.close()

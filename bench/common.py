@@ -31,6 +31,7 @@ class Config:
     memory_tasks: int = 100_000
     disk_tasks: int = 2_000
     backlog_tasks: int = 20_000
+    many_workers: int = 5_000
     diagnose_requests: int = 400
     scaleout_seconds: float = 12.0
     scaleout_processes: tuple[int, ...] = (1, 2, 3)
@@ -60,6 +61,7 @@ class Config:
             memory_tasks=300,
             disk_tasks=30,
             backlog_tasks=300,
+            many_workers=60,
             diagnose_requests=20,
             scaleout_seconds=1.0,
             scaleout_processes=(1, 2),
@@ -81,6 +83,7 @@ def short_config() -> Config:
         memory_tasks=2_000,
         disk_tasks=100,
         backlog_tasks=2_000,
+        many_workers=1_000,
         diagnose_requests=160,
         quick=True,
     )

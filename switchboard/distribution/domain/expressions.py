@@ -97,6 +97,22 @@ class ExpressionError(ValueError):
         )
 
 
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Equality:
+    """``left == right``, a conjunct the whole expression needs: when it is false, so is
+    the expression. Each side is a reference path (``("worker", "lang")``) or, when the
+    path is None, the constant beside it. The matching engine indexes workers by them.
+    """
+
+    left: Path | None
+    right: Path | None
+    left_value: Any = None
+    right_value: Any = None
+
+
 @dataclass(frozen=True)
 class Expression:
     """A compiled expression; equal when the source text is equal."""
@@ -105,6 +121,8 @@ class Expression:
     references: frozenset[tuple[str, ...]]
     _predicate: Predicate = field(repr=False, compare=False)
     _always: bool = field(default=False, repr=False, compare=False)
+    # the top-level `==` conjuncts (see Equality), outermost AND first
+    equalities: tuple[Equality, ...] = field(default=(), repr=False, compare=False)
 
     def evaluate(self, context: Context) -> bool:
         """Whether the expression holds; never raises.
@@ -128,7 +146,8 @@ def compile_expression(text: str) -> Expression:
     parser = _Parser(text)
     root = parser.parse()
     always = root.is_const and bool(root.value)
-    return Expression(text, frozenset(parser.references), _predicate(root), always)
+    equalities = () if root.is_const else root.equalities
+    return Expression(text, frozenset(parser.references), _predicate(root), always, equalities)
 
 
 NEVER = Expression("1==0", frozenset(), lambda _ctx: False)
@@ -146,6 +165,11 @@ def compile_stored(text: str) -> Expression:
 def validate_expression(text: str) -> None:
     """Raise ExpressionError when ``text`` does not compile."""
     compile_expression(text)
+
+
+def reference_getter(path: Path) -> Getter:
+    """What a reference with this path reads from a context (None when it finds nothing)."""
+    return _lookup(path)
 
 
 def _is_number(value: Any) -> bool:
@@ -223,6 +247,8 @@ class _Node:
     value: Any = None
     is_null: bool = False
     is_bool: bool = False
+    path: Path | None = None  # a plain reference: what it reads
+    equalities: tuple[Equality, ...] = ()  # conjuncts that must hold for a truthy value
 
 
 def _constant(value: Any, is_null: bool = False) -> _Node:
@@ -301,7 +327,12 @@ def _compare(op: str, left: _Node, right: _Node) -> _Node:
         return _null_compare(op == "==", right if left.is_null else left)
     if left.is_const and right.is_const:
         return _constant(_OPERATORS[op](left.value, right.value))
-    return _boolean(_binary(op, left, right))
+    node = _boolean(_binary(op, left, right))
+    plain = (left.is_const or left.path is not None) and (right.is_const or right.path is not None)
+    if op != "==" or not plain:
+        return node
+    equality = Equality(left.path, right.path, left.value, right.value)
+    return _Node(node.get, is_bool=True, equalities=(equality,))
 
 
 def _null_compare(is_missing: bool, other: _Node) -> _Node:
@@ -329,7 +360,12 @@ def _logical(is_or: bool, nodes: list[_Node]) -> _Node:
             return _constant(is_or)
     if not preds:
         return _constant(not is_or)
-    return _boolean(preds[0] if len(preds) == 1 else _combine(is_or, preds))
+    node = _boolean(preds[0] if len(preds) == 1 else _combine(is_or, preds))
+    if is_or:
+        return node
+    # every operand of an AND must hold, so must each one's own conjuncts
+    equalities = tuple(e for n in nodes if not n.is_const for e in n.equalities)
+    return _Node(node.get, is_bool=True, equalities=equalities)
 
 
 def _combine(is_or: bool, preds: list[Predicate]) -> Predicate:
@@ -534,4 +570,4 @@ class _Parser:
             path.append(index.value)
             self._expect("]")
         self.references.add(tuple(step if isinstance(step, str) else f"[{step}]" for step in path))
-        return _Node(_lookup(tuple(path)))
+        return _Node(_lookup(tuple(path)), path=tuple(path))

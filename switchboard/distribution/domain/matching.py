@@ -22,11 +22,17 @@ Rules, in order of precedence:
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol, cast
 
+from switchboard.distribution.domain.equality_index import (
+    NOWHERE,
+    EqualityIndex,
+    Probe,
+    probe,
+)
 from switchboard.distribution.domain.expressions import Expression
 from switchboard.distribution.domain.strategies import LONGEST_IDLE, Strategy
 from switchboard.distribution.domain.strategies import key as strategy_key
@@ -130,12 +136,14 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    workers: tuple[WorkerState, ...]
+    workers: Collection[WorkerState]
     queues: Mapping[str, QueueState]
     tasks: tuple[WaitingTask, ...]
     extra_context: Mapping[str, Any] = field(default_factory=dict)
     # per queue, the rank of the worker offered a task last (round robin goes on after it)
     last_offered: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # the workers by sid, when the caller keeps them so (a pass then never lists them all)
+    by_sid: Mapping[str, WorkerState] | None = None
 
 
 def task_order_key(task: WaitingTask, queue: QueueState | None) -> tuple[int, int, str]:
@@ -169,27 +177,60 @@ class _Pool:
                 yield worker
 
 
+class IndexedMembers(Protocol):
+    """Queue members a caller keeps grouped by the attributes targets compare, so a
+    pass reads only the group a task's target can match (see `equality_index`). It
+    holds every queue of the snapshot (`includes` answers for all of them)."""
+
+    def bucket(self, queue_sid: str, path: tuple[str | int, ...], key: Hashable) -> list[Any]:
+        """The queue's workers whose value at `path` may equal a value keyed `key`."""
+        ...
+
+    def includes(self, queue_sid: str, worker_sid: str) -> bool:
+        """Whether the worker is one of the queue's members."""
+        ...
+
+
 class Planner:
     """One matching pass over a snapshot; :func:`plan_reservations` is the entry point.
 
     `members` may give each queue's eligible workers (in snapshot order) when the
-    caller keeps them up to date itself, instead of evaluating TargetWorkers here.
+    caller keeps them up to date itself, instead of evaluating TargetWorkers here;
+    when it also keeps them grouped (`IndexedMembers`), a task whose target compares
+    a worker attribute with `==` reads only the matching group, not the whole queue.
     """
 
     def __init__(
-        self, snapshot: Snapshot, members: Mapping[str, list[WorkerState]] | None = None
+        self,
+        snapshot: Snapshot,
+        members: Mapping[str, list[WorkerState]] | None = None,
+        *,
+        narrow: bool = True,
     ) -> None:
         self.snapshot = snapshot
-        self.eligible: dict[str, list[WorkerState]] = dict(members or {})
+        # whether to read only the group a task's `==` conjunct allows (the tests plan
+        # both ways and compare)
+        self.narrow = narrow
+        self.given = members
+        self.eligible: dict[str, list[WorkerState]] = {}
+        # a Mapping that is also IndexedMembers (mypy cannot see both in one isinstance)
+        self.indexed: IndexedMembers | None = (
+            cast(IndexedMembers, members) if hasattr(members, "bucket") else None
+        )
         self.pools: dict[tuple[str, str], _Pool] = {}
+        # the same, for the group of one equality key (queue, channel, path, key)
+        self.bucket_pools: dict[tuple[str, str, tuple[str | int, ...], Hashable], _Pool] = {}
+        # this pass's own groups, when the caller keeps none
+        self.indexes: dict[tuple[str, tuple[str | int, ...]], EqualityIndex[WorkerState]] = {}
         self.eligible_sids: dict[str, frozenset[str]] = {}
         # (queue, channel, target expression, task values it reads) that found no worker
         self.dead_ends: set[tuple[str, str, str, str]] = set()
         self._task_paths: dict[str, tuple[str, ...] | None] = {}
 
     @cached_property
-    def by_sid(self) -> dict[str, WorkerState]:
-        return {w.sid: w for w in self.snapshot.workers}
+    def by_sid(self) -> Mapping[str, WorkerState]:
+        known = self.snapshot.by_sid
+        return known if known is not None else {w.sid: w for w in self.snapshot.workers}
 
     @cached_property
     def by_name(self) -> dict[str, WorkerState]:
@@ -198,8 +239,8 @@ class Planner:
     def queue_members(self, queue_sid: str) -> list[WorkerState]:
         """Workers whose attributes satisfy the queue's TargetWorkers (cached per pass)."""
         members = self.eligible.get(queue_sid)
-        if members is not None and queue_sid not in self.eligible_sids:
-            self.eligible_sids[queue_sid] = frozenset(w.sid for w in members)
+        if members is None and self.given is not None and queue_sid in self.given:
+            members = self.eligible[queue_sid] = self.given[queue_sid]
         if members is None:
             queue = self.snapshot.queues[queue_sid]
             extra = self.snapshot.extra_context
@@ -212,7 +253,6 @@ class Planner:
                     if queue.target_workers.evaluate({**extra, **w.context} if extra else w.context)
                 ]
             self.eligible[queue_sid] = members
-            self.eligible_sids[queue_sid] = frozenset(w.sid for w in members)
         return members
 
     def pool(self, queue_sid: str, channel_sid: str) -> _Pool:
@@ -224,6 +264,36 @@ class Planner:
             pool = self.pools[key] = _Pool(members, channel_sid)
         return pool
 
+    def bucket_pool(self, queue_sid: str, channel_sid: str, found: Probe) -> _Pool:
+        """The pool of the queue's workers a task's `==` conjunct does not rule out.
+
+        Every worker left out fails that conjunct, so fails the target: the pool's
+        candidates that fit are the whole pool's, in the same order."""
+        key = (queue_sid, channel_sid, found.path, found.key)
+        pool = self.bucket_pools.get(key)
+        if pool is None:
+            if self.indexed is not None:
+                group = self.indexed.bucket(queue_sid, found.path, found.key)
+            else:
+                index = self.indexes.get((queue_sid, found.path))
+                if index is None:
+                    index = self.indexes[(queue_sid, found.path)] = EqualityIndex(found.path)
+                    for worker in self.queue_members(queue_sid):
+                        index.add(worker.sid, worker.context, worker)
+                group = index.members(found.key)
+            members = [w for w in group if w.free_on(channel_sid) > 0]
+            pool = self.bucket_pools[key] = _Pool(members, channel_sid)
+        return pool
+
+    def is_member(self, queue_sid: str, worker_sid: str) -> bool:
+        if self.indexed is not None:
+            return self.indexed.includes(queue_sid, worker_sid)
+        sids = self.eligible_sids.get(queue_sid)
+        if sids is None:
+            sids = frozenset(w.sid for w in self.queue_members(queue_sid))
+            self.eligible_sids[queue_sid] = sids
+        return worker_sid in sids
+
     def fits(self, task: WaitingTask, worker: WorkerState) -> bool:
         """Capacity, availability, exclusions and the target worker expression."""
         if worker.sid in task.excluded_workers:
@@ -234,6 +304,11 @@ class Planner:
             return True
         context = {**self.snapshot.extra_context, "task": task.attributes, "worker": worker.context}
         return task.target_expression.evaluate(context)
+
+    def task_context(self, task: WaitingTask) -> Mapping[str, Any]:
+        """What a target expression reads besides `worker` (which probes never read here)."""
+        extra = self.snapshot.extra_context
+        return {**extra, "task": task.attributes} if extra else {"task": task.attributes}
 
     def known_worker(self, task: WaitingTask) -> WorkerState | None:
         if task.known_worker_sid is not None:
@@ -247,11 +322,18 @@ class Planner:
             worker = self.known_worker(task)
             if worker is None:
                 return ()
-            self.queue_members(task.queue_sid)
-            if task.ignore_capacity or worker.sid in self.eligible_sids[task.queue_sid]:
+            if task.ignore_capacity or self.is_member(task.queue_sid, worker.sid):
                 return (worker,)
             return ()
-        pool = self.pool(task.queue_sid, task.channel_sid)
+        found = None
+        if self.narrow and task.target_expression is not None:
+            found = probe(task.target_expression, self.task_context(task))
+        if found is not None and found.key is NOWHERE:
+            return ()  # the task's side of a needed `==` is missing: nobody matches
+        if found is not None:
+            pool = self.bucket_pool(task.queue_sid, task.channel_sid, found)
+        else:
+            pool = self.pool(task.queue_sid, task.channel_sid)
         if not task.order_by and task.strategy.is_default:
             return pool.candidates()
         last = self.snapshot.last_offered.get(task.queue_sid)
@@ -384,14 +466,18 @@ def plan_changes(
     """
     queues = snapshot.queues
     planner = Planner(snapshot, members)
-    fresh_workers = [w for w in snapshot.workers if w.sid in fresh]
+    known = planner.by_sid if snapshot.by_sid is not None else None
+    if known is not None:
+        fresh_workers = [known[sid] for sid in fresh if sid in known]
+    else:
+        fresh_workers = [w for w in snapshot.workers if w.sid in fresh]
     changed = sorted(
         (t for t in snapshot.tasks if t.queue_sid in queues),
         key=lambda t: task_order_key(t, queues[t.queue_sid]),
     )
     streams = [_keyed(changed, queues, 0)]
     for queue_sid, tasks in backlog.items():
-        if queue_sid in queues and any(w.sid in fresh for w in members.get(queue_sid, ())):
+        if queue_sid in queues and _joined(planner, queue_sid, fresh):
             streams.append(_keyed(tasks, queues, 1))
     matches: list[Match] = []
     served: set[str] = set()
@@ -414,6 +500,14 @@ def _keyed(
 ) -> Iterator[tuple[tuple[int, int, str], int, WaitingTask]]:
     for task in tasks:
         yield task_order_key(task, queues[task.queue_sid]), source, task
+
+
+def _joined(planner: Planner, queue_sid: str, fresh: frozenset[str]) -> bool:
+    """Whether a fresh worker is one of the queue's members."""
+    if planner.indexed is not None and len(fresh) < 64:
+        return any(planner.indexed.includes(queue_sid, sid) for sid in fresh)
+    given = planner.given
+    return given is not None and any(w.sid in fresh for w in given.get(queue_sid, ()))
 
 
 def _room(workers: list[WorkerState]) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,8 @@ from sortedcontainers import SortedList
 
 from switchboard.distribution.domain import matching as m
 from switchboard.distribution.domain import workflow as wf
-from switchboard.distribution.domain.expressions import compile_stored
+from switchboard.distribution.domain.equality_index import EqualityIndex
+from switchboard.distribution.domain.expressions import Path, compile_stored
 from switchboard.distribution.domain.lifecycle import LIVE_RESERVATION_STATUSES
 from switchboard.distribution.domain.records import (
     Activity,
@@ -131,6 +132,9 @@ class WorkspaceState:
         self.queues: dict[str, m.QueueState] = {}
         self.workers: dict[str, m.WorkerState] = {}
         self.members: dict[str, dict[str, m.WorkerState]] = {}
+        # each queue's members grouped by an attribute targets compare with `==`, built
+        # the first time a pass asks for one and kept up to date with `members`
+        self.indexes: dict[str, dict[Path, EqualityIndex[m.WorkerState]]] = {}
         self.waiting: dict[str, Waiting] = {}
         self.order: dict[str, SortedList] = {}
         self.offers: dict[str, Offer] = {}
@@ -217,6 +221,7 @@ class WorkspaceState:
         }
         self.queues[snap.DIRECT_QUEUE] = m.QueueState(snap.DIRECT_QUEUE, snap.ALL, 1)
         self.members = {sid: {} for sid in self.queues}
+        self.indexes = {}
         self.order = {sid: SortedList() for sid in self.queues}
         expressions = [q.target_workers.source for q in self.queues.values()]
         for workflow in self.workflows.values():
@@ -242,6 +247,8 @@ class WorkspaceState:
         for queue in self.queues.values():
             if queue.target_workers.evaluate(state.context):
                 self.members[queue.sid][state.sid] = state
+                for index in self.indexes.get(queue.sid, {}).values():
+                    index.add(state.sid, state.context, state)
         self.fresh_workers.add(state.sid)
 
     def _drop_worker(self, sid: str) -> None:
@@ -251,6 +258,9 @@ class WorkspaceState:
             return
         for members in self.members.values():
             members.pop(sid, None)
+        for indexes in self.indexes.values():
+            for index in indexes.values():
+                index.discard(sid)
         self.fresh_workers.discard(sid)
 
     async def _reload_workers(
@@ -534,15 +544,26 @@ class WorkspaceState:
 
     def snapshot(self, now: int, tasks: tuple[m.WaitingTask, ...]) -> m.Snapshot:
         return m.Snapshot(
-            tuple(self.workers.values()),
+            self.workers.values(),  # a view: a pass never lists every worker
             self.queues,
             tasks,
             snap.time_context(now),
             self.last_offered,  # round robin moves it on as it offers
+            self.workers,
         )
 
     def member_lists(self) -> Mapping[str, list[m.WorkerState]]:
-        return _Members(self.members)
+        return _Members(self)
+
+    def bucket(self, queue_sid: str, path: Path, key: Hashable) -> list[m.WorkerState]:
+        """The queue's members whose value at `path` may equal one keyed `key`."""
+        indexes = self.indexes.setdefault(queue_sid, {})
+        index = indexes.get(path)
+        if index is None:
+            index = indexes[path] = EqualityIndex(path)
+            for sid, worker in self.members[queue_sid].items():
+                index.add(sid, worker.context, worker)
+        return index.members(key)
 
     def plan(self, now: int) -> list[m.Match]:
         """The reservations to make now; the picture is at rest afterwards."""
@@ -718,11 +739,20 @@ def _waiting(e: Waiting) -> tuple[Any, ...]:
 
 
 class _Members(Mapping[str, list[m.WorkerState]]):
-    """Each queue's eligible workers as the planner wants them, listed when asked."""
+    """Each queue's eligible workers as the planner wants them, listed when asked, and
+    grouped by the attributes targets compare (`matching.IndexedMembers`)."""
 
-    def __init__(self, members: dict[str, dict[str, m.WorkerState]]) -> None:
-        self._members = members
+    def __init__(self, state: WorkspaceState) -> None:
+        self._state = state
+        self._members = state.members
         self._lists: dict[str, list[m.WorkerState]] = {}
+
+    def bucket(self, queue_sid: str, path: Path, key: Hashable) -> list[m.WorkerState]:
+        return self._state.bucket(queue_sid, path, key)
+
+    def includes(self, queue_sid: str, worker_sid: str) -> bool:
+        members = self._members.get(queue_sid)
+        return members is not None and worker_sid in members
 
     def __getitem__(self, queue_sid: str) -> list[m.WorkerState]:
         found = self._lists.get(queue_sid)

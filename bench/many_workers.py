@@ -1,0 +1,101 @@
+"""The cost of a task creation and its routing pass with many workers, against few.
+
+Issue 10 asks that nothing in a routing pass scan all workers. Two identical centers
+whose workflow targets `worker.lang == task.lang`: one with `many_workers` workers, one
+with 50; in both, the 10 workers created last (so idle the shortest) speak French and
+the rest English, and every task asks for French. The first ten tasks are offered
+to the French workers, who are then full, so each later task waits. A pass that
+scanned the queue would test every English worker against each new task, a cost
+growing with the workforce; the owner keeps the queue's members grouped by `lang`
+and reads the French group only.
+
+Each task is created through the service layer and then routed by a pass of its own
+(the dispatcher, waited for before the next creation): concurrent requests share a
+pass, which would spread a scan over them. CPU per task, creation and pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.center import Center, create_center, open_core
+from bench.common import Config, Result
+from switchboard.distribution.engine.dispatcher import Dispatcher
+from switchboard.distribution.work.tasks import TaskCreate, create_task
+
+NAME = "task creation with many workers"
+TARGET_RATIO = 1.5  # issue 10: no per-pass cost proportional to the workforce
+FEW = 50
+SPEAKERS = 10  # French speakers, created last
+TARGET = "worker.lang == task.lang"
+WARMUP = 20  # tasks: the picture's load and the first offers, not measured
+
+
+def _languages(total: int) -> Any:
+    return lambda index: {"lang": "fr" if index >= total - SPEAKERS else "en", "n": index}
+
+
+async def _per_task(center: Center, tasks: int) -> float:
+    """CPU seconds per task created and routed, one pass each."""
+    core = open_core(center.database_url)
+    dispatcher = Dispatcher(core.services)
+    params = TaskCreate(attributes=json.dumps({"lang": "fr"}), workflow_sid=center.workflow_sid)
+    svc, account, workspace = core.services, center.account_sid, center.workspace_sid
+    try:
+        for _ in range(WARMUP):
+            await create_task(svc, account, workspace, params)
+            await dispatcher.wait_idle()
+        passes = dispatcher.passes
+        cpu = time.process_time()
+        for _ in range(tasks):
+            await create_task(svc, account, workspace, params)
+            await dispatcher.wait_idle()
+        spent = time.process_time() - cpu
+        assert dispatcher.passes - passes >= tasks, "each creation makes a pass of its own"
+        return spent / tasks
+    finally:
+        await dispatcher.stop()
+        await core.close()
+
+
+async def _measure(config: Config, workdir: Path) -> tuple[float, float]:
+    many = config.many_workers
+    large = await create_center(
+        workdir / "workers-many.db", many, attributes=_languages(many), target=TARGET
+    )
+    small = await create_center(
+        workdir / "workers-few.db", FEW, attributes=_languages(FEW), target=TARGET
+    )
+    tasks = config.diagnose_requests
+    return await _per_task(large, tasks), await _per_task(small, tasks)
+
+
+def run(config: Config, workdir: Path) -> list[Result]:
+    cpu, cpu_few = asyncio.run(_measure(config, workdir))
+    ratio = cpu / cpu_few if cpu_few else float("inf")
+    result = Result(
+        NAME,
+        f"CPU per task created and routed with {config.many_workers:,} workers vs {FEW}",
+        cpu,
+        "s",
+        cpu_few,
+        better="lower",
+        notes=[
+            f"{config.diagnose_requests} tasks through the service layer, each routed by a "
+            f"pass of its own; target `{TARGET}`, every task French, the {SPEAKERS} French "
+            "workers idle the shortest and full after the first ten offers (TaskRouter "
+            "allows 15,000 workers per workspace)",
+        ],
+    )
+    return [
+        result.judge(
+            f"<= {TARGET_RATIO}x",
+            ratio <= TARGET_RATIO,
+            "profile the routing pass (py-spy) for a scan of the queue's members; the "
+            "groups serve only a target's `==` conjuncts on a worker attribute",
+        )
+    ]

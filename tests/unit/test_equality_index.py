@@ -1,0 +1,267 @@
+"""Reading only the workers a target's `==` can match plans exactly what scanning all
+of them plans.
+
+Three properties carry it: the grouping key never separates two values the
+expression language finds equal; every `==` conjunct an expression reports is one
+the expression needs (when the conjunct is false, so is the expression); and a pass
+that reads groups plans the same matches, in the same order, as one that scans every
+member of the queue.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Hashable
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from switchboard.distribution.domain.equality_index import (
+    EVERYWHERE,
+    NOWHERE,
+    EqualityIndex,
+    equality_key,
+    probe,
+)
+from switchboard.distribution.domain.expressions import compile_expression
+from switchboard.distribution.domain.matching import (
+    ChannelState,
+    Planner,
+    QueueState,
+    Snapshot,
+    WaitingTask,
+    WorkerState,
+)
+
+SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+EQUALS = compile_expression("a == b")
+
+# values close to one another: equal across types (1, 1.0), not equal (true, 1, "1")
+scalars = st.sampled_from([0, 1, 1.0, -0.0, 2, True, False, "1", "", "en", None])
+values = st.recursive(
+    scalars | st.integers() | st.floats(allow_nan=True) | st.text(max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["a", "b", "c"]), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@SETTINGS
+@given(values, values)
+def test_values_the_language_finds_equal_share_a_key(a: Any, b: Any) -> None:
+    if EQUALS.evaluate({"a": a, "b": b}):
+        assert equality_key(a) == equality_key(b)
+        assert equality_key(a) is not NOWHERE
+
+
+def test_keys_follow_the_language_on_the_cases_that_matter() -> None:
+    assert equality_key(1) == equality_key(1.0)
+    assert equality_key([1, {"x": 2}]) == equality_key([1.0, {"x": 2.0}])
+    assert equality_key(True) != equality_key(1)
+    assert equality_key("1") != equality_key(1)
+    assert equality_key(None) is NOWHERE  # a missing attribute equals nothing
+    assert equality_key([None]) == equality_key([None])  # but null inside a list does
+    nested: Any = []
+    for _ in range(100_000):
+        nested = [nested]
+    assert equality_key(nested) is EVERYWHERE  # too deep to key: kept in every group
+
+
+# --- which conjuncts an expression needs ------------------------------------------------
+
+ATOMS = [
+    "worker.lang == task.lang",
+    "task.lang = worker.lang",
+    "worker.level == 2",
+    "2 == worker.level",
+    "worker.tags == task.tags",
+    "worker.level > task.min",
+    "worker.lang == null",
+    "task.vip",
+    "worker.lang IN ['en', 'fr']",
+]
+
+
+def expressions() -> st.SearchStrategy[str]:
+    return st.recursive(
+        st.sampled_from(ATOMS),
+        lambda inner: (
+            st.tuples(inner, st.sampled_from([" AND ", " OR "]), inner).map(
+                lambda t: f"({t[0]}{t[1]}{t[2]})"
+            )
+            | inner.map(lambda e: f"NOT {e}")
+        ),
+        max_leaves=5,
+    )
+
+
+contexts = st.fixed_dictionaries(
+    {
+        "worker": st.fixed_dictionaries(
+            {},
+            optional={"lang": scalars, "level": scalars, "tags": st.lists(scalars, max_size=2)},
+        ),
+        "task": st.fixed_dictionaries(
+            {},
+            optional={
+                "lang": scalars,
+                "min": scalars,
+                "vip": st.booleans(),
+                "tags": st.lists(scalars, max_size=2),
+            },
+        ),
+    }
+)
+
+
+def _side(path: tuple[str | int, ...] | None, constant: Any, context: dict[str, Any]) -> Any:
+    if path is None:
+        return constant
+    value: Any = context
+    for step in path:
+        value = value.get(step) if isinstance(value, dict) else None
+    return value
+
+
+@SETTINGS
+@given(expressions(), contexts)
+def test_every_reported_equality_is_needed_by_the_expression(text: str, context: Any) -> None:
+    expression = compile_expression(text)
+    for equality in expression.equalities:
+        left = _side(equality.left, equality.left_value, context)
+        right = _side(equality.right, equality.right_value, context)
+        if not EQUALS.evaluate({"a": left, "b": right}):
+            assert not expression.evaluate(context), (text, equality)
+
+
+def test_only_conjuncts_of_the_top_level_and_are_reported() -> None:
+    found = compile_expression("task.x == 1 AND (worker.lang == task.lang AND worker.n > 2)")
+    assert [(e.left, e.right) for e in found.equalities] == [
+        (("task", "x"), None),
+        (("worker", "lang"), ("task", "lang")),
+    ]
+    for text in ("worker.a == 1 OR worker.b == 2", "NOT worker.a == 1", "worker.a != 1", "1 == 1"):
+        assert compile_expression(text).equalities == ()
+
+
+def test_a_probe_keys_the_task_side_of_the_first_worker_equality() -> None:
+    target = compile_expression("task.vip == true AND task.lang == worker.lang")
+    found = probe(target, {"task": {"vip": True, "lang": "fr"}})
+    assert found is not None and found.path == ("lang",) and found.key == equality_key("fr")
+    missing = probe(target, {"task": {"vip": True}})
+    assert missing is not None and missing.key is NOWHERE  # nobody can match
+    assert probe(compile_expression("worker.a == worker.b"), {"task": {}}) is None
+
+
+def test_an_index_moves_a_worker_between_groups_and_forgets_it() -> None:
+    index: EqualityIndex[str] = EqualityIndex(("lang",))
+    index.add("WK1", {"lang": "en"}, "one")
+    index.add("WK2", {"lang": 1}, "two")
+    index.add("WK3", {}, "three")  # no language: in no group
+    assert index.members(equality_key("en")) == ["one"]
+    assert index.members(equality_key(1.0)) == ["two"]
+    index.add("WK1", {"lang": 1.0}, "one")
+    assert index.members(equality_key("en")) == []
+    assert sorted(index.members(equality_key(1))) == ["one", "two"]
+    index.discard("WK2")
+    index.discard("WK3")
+    assert index.members(equality_key(1)) == ["one"]
+    assert set(index.where) == {"WK1"}
+
+
+# --- a grouped pass plans what a full scan plans ----------------------------------------
+
+TARGETS = (
+    None,
+    "worker.lang == task.lang",
+    "task.lang == worker.lang AND worker.level >= task.min",
+    "worker.level == task.min",
+    "worker.lang == 'en'",
+    "worker.tags == task.tags OR worker.level == 1",
+    "worker.prefs == task.prefs",
+)
+attribute_values = st.sampled_from([None, "en", "fr", 1, 1.0, True, 2])
+
+
+def _attributes(draw: st.DrawFn) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for name in ("lang", "level", "min"):
+        value = draw(attribute_values)
+        if value is not None:
+            found[name] = value
+    found["tags"] = draw(st.lists(attribute_values, max_size=2))
+    found["prefs"] = draw(st.sampled_from([{"a": 1}, {"a": 1.0}, {"a": True}, {}, [None]]))
+    return found
+
+
+@st.composite
+def snapshots(draw: st.DrawFn) -> Snapshot:
+    workers = tuple(
+        WorkerState(
+            f"WK{i:02d}",
+            f"w{i}",
+            _attributes(draw),
+            "WA",
+            "Idle",
+            draw(st.booleans()),
+            draw(st.integers(0, 20)),
+            {"voice": ChannelState(draw(st.integers(0, 2)), in_use=draw(st.integers(0, 1)))},
+        )
+        for i in range(draw(st.integers(0, 12)))
+    )
+    queues = {
+        "WQ1": QueueState("WQ1", compile_expression("1==1"), draw(st.integers(1, 2))),
+        "WQ2": QueueState("WQ2", compile_expression("worker.level >= 1")),
+    }
+    tasks = []
+    for i in range(draw(st.integers(0, 12))):
+        target = draw(st.sampled_from(TARGETS))
+        tasks.append(
+            WaitingTask(
+                f"WT{i:02d}",
+                draw(st.integers(0, 2)),
+                draw(st.integers(0, 20)),
+                _attributes(draw),
+                draw(st.sampled_from(["WQ1", "WQ2"])),
+                "voice",
+                compile_expression(target) if target else None,
+                excluded_workers=frozenset(
+                    draw(st.lists(st.sampled_from([w.sid for w in workers] or ["WKx"])))
+                ),
+            )
+        )
+    return Snapshot(workers, queues, tuple(tasks))
+
+
+class Grouped(dict[str, list[WorkerState]]):
+    """Queue members that keep their own groups, as the routing owner's picture does."""
+
+    def bucket(self, queue_sid: str, path: tuple[str | int, ...], key: Hashable) -> list[Any]:
+        index: EqualityIndex[WorkerState] = EqualityIndex(path)
+        for worker in reversed(self[queue_sid]):  # another order: the pool sorts anyway
+            index.add(worker.sid, worker.context, worker)
+        return index.members(key)
+
+    def includes(self, queue_sid: str, worker_sid: str) -> bool:
+        return any(w.sid == worker_sid for w in self.get(queue_sid, ()))
+
+
+def _members(snapshot: Snapshot) -> Grouped:
+    return Grouped(
+        {
+            sid: [w for w in snapshot.workers if q.target_workers.evaluate(w.context)]
+            for sid, q in snapshot.queues.items()
+        }
+    )
+
+
+@SETTINGS
+@given(snapshots())
+def test_a_grouped_pass_plans_what_a_full_scan_plans(snapshot: Snapshot) -> None:
+    full = Planner(copy.deepcopy(snapshot), narrow=False).plan()
+    assert Planner(copy.deepcopy(snapshot)).plan() == full
+    grouped = copy.deepcopy(snapshot)
+    assert Planner(grouped, _members(grouped)).plan() == full
