@@ -46,10 +46,10 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-async def _available(store: Store, workspace_sid: str) -> str:
+async def _activity(store: Store, workspace_sid: str, name: str = "Available") -> str:
     async with store.read() as unit:
         activity = await unit.first(
-            Activity, eq("workspace_sid", workspace_sid), eq("friendly_name", "Available")
+            Activity, eq("workspace_sid", workspace_sid), eq("friendly_name", name)
         )
     assert activity is not None
     return activity.sid
@@ -68,12 +68,18 @@ async def create_center(
     multi_task: bool = True,
     attributes: Callable[[int], dict[str, Any]] | None = None,
     target: str | None = None,
+    offline: int = 0,
 ) -> Center:
-    """Account, workspace, one `1==1` queue, a workflow to it and `workers` available
-    workers (attributes `{"n": index}` unless `attributes` says otherwise; `target`:
-    the workflow's target expression, none by default)."""
+    """Account, workspace, one `1==1` queue, a workflow to it and `workers` workers, the
+    first `offline` of them Offline, the rest Available (attributes `{"n": index}` unless
+    `attributes` says otherwise; `target`: the workflow's target expression, if any)."""
     return await create_center_at(
-        sqlite_url(path), workers, multi_task=multi_task, attributes=attributes, target=target
+        sqlite_url(path),
+        workers,
+        multi_task=multi_task,
+        attributes=attributes,
+        target=target,
+        offline=offline,
     )
 
 
@@ -84,6 +90,7 @@ async def create_center_at(
     multi_task: bool = True,
     attributes: Callable[[int], dict[str, Any]] | None = None,
     target: str | None = None,
+    offline: int = 0,
 ) -> Center:
     """The same center in any database (PostgreSQL for the scale-out benchmark)."""
     core = open_core(url)
@@ -104,11 +111,13 @@ async def create_center_at(
         routing = {"task_routing": {"filters": [], "default_filter": default}}
         fields = WorkflowFields("Bench", json.dumps(routing), task_reservation_timeout=120)
         workflow = await create_workflow(svc, account.sid, workspace.sid, fields)
-        available = await _available(store, workspace.sid)
+        available = await _activity(store, workspace.sid)
+        away = await _activity(store, workspace.sid, "Offline")
         sids = []
         for index in range(workers):
             worker_fields = {"n": index} if attributes is None else attributes(index)
-            params = WorkerCreate(f"bench-{index}", available, json.dumps(worker_fields))
+            activity = away if index < offline else available
+            params = WorkerCreate(f"bench-{index}", activity, json.dumps(worker_fields))
             sids.append((await create_worker(svc, account.sid, workspace.sid, params)).sid)
     finally:
         await core.close()

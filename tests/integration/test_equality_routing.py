@@ -1,5 +1,5 @@
 """Routing by a target that compares a worker attribute with `==` reads only the
-matching group of workers, and misses nobody.
+matching group of ready workers, and misses nobody.
 
 The routing owner keeps each queue's members grouped by the attribute a target
 compares (`worker.lang == task.lang`), built when a pass first asks and then kept up
@@ -107,11 +107,11 @@ class World(lifecycle.World):
             )
 
 
-def assert_groups_are_the_members(kept: WorkspaceState) -> None:
+def assert_groups_are_the_ready_members(kept: WorkspaceState) -> None:
     for queue_sid, indexes in kept.indexes.items():
         for path, index in indexes.items():
             fresh: EqualityIndex[m.WorkerState] = EqualityIndex(path)
-            for sid, worker in kept.members[queue_sid].items():
+            for sid, worker in kept.ready[queue_sid].items():
                 fresh.add(sid, worker.context, worker)
             assert index.where == fresh.where, (queue_sid, path)
             assert {k: sorted(g) for k, g in index.groups.items()} == {
@@ -144,7 +144,8 @@ async def _run(steps: list[Step]) -> None:
             await world.dispatcher.wait_idle()
             kept = world.dispatcher.picture(world.ws)
             assert kept is not None
-            assert_groups_are_the_members(kept)
+            lifecycle.assert_every_member_with_room_is_ready(kept)
+            assert_groups_are_the_ready_members(kept)
             await assert_nothing_left_to_match(world, kept)
     finally:
         await world.dispatcher.stop()

@@ -204,11 +204,22 @@ def assert_lawful(found: list[Task], offers: list[Reservation]) -> None:
     assert max(busy.values(), default=0) <= 1, f"a worker holds more than its capacity: {busy}"
 
 
+def assert_every_member_with_room_is_ready(kept: WorkspaceState) -> None:
+    """A pass reads a queue's ready members only: none with a free slot may be missing."""
+    for queue_sid, members in kept.members.items():
+        ready = kept.ready[queue_sid]
+        assert set(ready) <= set(members), queue_sid
+        for sid, worker in members.items():
+            if any(worker.free_on(channel) > 0 for channel in worker.channels):
+                assert ready.get(sid) is worker, (queue_sid, sid)
+
+
 async def assert_picture_is_the_store(world: World) -> None:
     """The routing owner's picture, kept up to date change by change, equals one
     rebuilt from the store now."""
     kept = world.dispatcher.picture(world.ws)
     assert kept is not None
+    assert_every_member_with_room_is_ready(kept)
     async with world.svc.store.read() as unit:
         workspace = await unit.get(Workspace, world.ws)
         assert workspace is not None

@@ -248,6 +248,9 @@ class Grouped(dict[str, list[WorkerState]]):
     def includes(self, queue_sid: str, worker_sid: str) -> bool:
         return any(w.sid == worker_sid for w in self.get(queue_sid, ()))
 
+    def ready(self, queue_sid: str) -> list[WorkerState]:
+        return [w for w in self[queue_sid] if any(w.free_on(c) > 0 for c in w.channels)]
+
 
 def _members(snapshot: Snapshot) -> Grouped:
     return Grouped(

@@ -182,8 +182,12 @@ class IndexedMembers(Protocol):
     pass reads only the group a task's target can match (see `equality_index`). It
     holds every queue of the snapshot (`includes` answers for all of them)."""
 
+    def ready(self, queue_sid: str) -> list[Any]:
+        """The queue's members that may have room: at least every one that has."""
+        ...
+
     def bucket(self, queue_sid: str, path: tuple[str | int, ...], key: Hashable) -> list[Any]:
-        """The queue's workers whose value at `path` may equal a value keyed `key`."""
+        """Of those, the ones whose value at `path` may equal a value keyed `key`."""
         ...
 
     def includes(self, queue_sid: str, worker_sid: str) -> bool:
@@ -260,7 +264,11 @@ class Planner:
         pool = self.pools.get(key)
         if pool is None:
             # capacity only shrinks during a pass: workers with none now never get any
-            members = [w for w in self.queue_members(queue_sid) if w.free_on(channel_sid) > 0]
+            if self.indexed is not None:
+                source = self.indexed.ready(queue_sid)
+            else:
+                source = self.queue_members(queue_sid)
+            members = [w for w in source if w.free_on(channel_sid) > 0]
             pool = self.pools[key] = _Pool(members, channel_sid)
         return pool
 

@@ -132,8 +132,12 @@ class WorkspaceState:
         self.queues: dict[str, m.QueueState] = {}
         self.workers: dict[str, m.WorkerState] = {}
         self.members: dict[str, dict[str, m.WorkerState]] = {}
-        # each queue's members grouped by an attribute targets compare with `==`, built
-        # the first time a pass asks for one and kept up to date with `members`
+        # each queue's members that may have room: every member with a free slot is
+        # here (a pass only takes slots, which leaves a full worker here until its next
+        # change), so a pass never reads the logged-out and the busy
+        self.ready: dict[str, dict[str, m.WorkerState]] = {}
+        # those grouped by an attribute targets compare with `==`, built the first
+        # time a pass asks for one and kept up to date with `ready`
         self.indexes: dict[str, dict[Path, EqualityIndex[m.WorkerState]]] = {}
         self.waiting: dict[str, Waiting] = {}
         self.order: dict[str, SortedList] = {}
@@ -221,6 +225,7 @@ class WorkspaceState:
         }
         self.queues[snap.DIRECT_QUEUE] = m.QueueState(snap.DIRECT_QUEUE, snap.ALL, 1)
         self.members = {sid: {} for sid in self.queues}
+        self.ready = {sid: {} for sid in self.queues}
         self.indexes = {}
         self.order = {sid: SortedList() for sid in self.queues}
         expressions = [q.target_workers.source for q in self.queues.values()]
@@ -244,12 +249,18 @@ class WorkspaceState:
             state.resting = True
             self.rests[state.sid] = rest_until
             self._push(rest_until, "rest", state.sid)
+        room = _has_room(state)
         for queue in self.queues.values():
             if queue.target_workers.evaluate(state.context):
                 self.members[queue.sid][state.sid] = state
-                for index in self.indexes.get(queue.sid, {}).values():
-                    index.add(state.sid, state.context, state)
+                if room:
+                    self._make_ready(queue.sid, state)
         self.fresh_workers.add(state.sid)
+
+    def _make_ready(self, queue_sid: str, state: m.WorkerState) -> None:
+        self.ready[queue_sid][state.sid] = state
+        for index in self.indexes.get(queue_sid, {}).values():
+            index.add(state.sid, state.context, state)
 
     def _drop_worker(self, sid: str) -> None:
         self.rests.pop(sid, None)
@@ -258,6 +269,8 @@ class WorkspaceState:
             return
         for members in self.members.values():
             members.pop(sid, None)
+        for ready in self.ready.values():
+            ready.pop(sid, None)
         for indexes in self.indexes.values():
             for index in indexes.values():
                 index.discard(sid)
@@ -556,12 +569,12 @@ class WorkspaceState:
         return _Members(self)
 
     def bucket(self, queue_sid: str, path: Path, key: Hashable) -> list[m.WorkerState]:
-        """The queue's members whose value at `path` may equal one keyed `key`."""
+        """The queue's ready members whose value at `path` may equal one keyed `key`."""
         indexes = self.indexes.setdefault(queue_sid, {})
         index = indexes.get(path)
         if index is None:
             index = indexes[path] = EqualityIndex(path)
-            for sid, worker in self.members[queue_sid].items():
+            for sid, worker in self.ready[queue_sid].items():
                 index.add(sid, worker.context, worker)
         return index.members(key)
 
@@ -694,7 +707,12 @@ class WorkspaceState:
                 found[kind].append(sid)
         for sid in found["rest"]:  # rested: offers may come again
             del self.rests[sid]
-            self.workers[sid].resting = False
+            worker = self.workers[sid]
+            worker.resting = False
+            if _has_room(worker):
+                for queue_sid, members in self.members.items():
+                    if sid in members:
+                        self._make_ready(queue_sid, worker)
             self.fresh_workers.add(sid)
         return found
 
@@ -738,6 +756,10 @@ def _waiting(e: Waiting) -> tuple[Any, ...]:
     return (e.status, e.skip_checked, e.timeout_at, e.step_deadline, task)
 
 
+def _has_room(worker: m.WorkerState) -> bool:
+    return any(worker.free_on(channel) > 0 for channel in worker.channels)
+
+
 class _Members(Mapping[str, list[m.WorkerState]]):
     """Each queue's eligible workers as the planner wants them, listed when asked, and
     grouped by the attributes targets compare (`matching.IndexedMembers`)."""
@@ -753,6 +775,9 @@ class _Members(Mapping[str, list[m.WorkerState]]):
     def includes(self, queue_sid: str, worker_sid: str) -> bool:
         members = self._members.get(queue_sid)
         return members is not None and worker_sid in members
+
+    def ready(self, queue_sid: str) -> list[m.WorkerState]:
+        return list(self._state.ready.get(queue_sid, {}).values())
 
     def __getitem__(self, queue_sid: str) -> list[m.WorkerState]:
         found = self._lists.get(queue_sid)
