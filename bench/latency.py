@@ -92,7 +92,11 @@ async def _create(http: httpx.AsyncClient, center: Center, number: int, timeline
     body = {"WorkflowSid": center.workflow_sid, "Attributes": json.dumps({"n": number})}
     started = time.perf_counter()
     timeline.sent[number] = started
-    response = await http.post(center.tasks_path, data=body)
+    try:
+        response = await http.post(center.tasks_path, data=body)
+    except httpx.TransportError as exc:  # a result to report (a saturated server), not a crash
+        timeline.errors.append(f"POST failed: {type(exc).__name__} {exc}")
+        return
     timeline.post_latency.append(time.perf_counter() - started)
     if response.status_code != 201:
         timeline.errors.append(f"POST {response.status_code}: {response.text[:120]}")

@@ -11,8 +11,8 @@ scanned the queue would test every English worker against each new task, a cost
 growing with the workforce; the owner keeps the queue's members grouped by `lang`
 and reads the French group only.
 
-Most of the workforce logged out: 15,000 registered workers of whom 50 are available,
-against 60 of whom 50 are; no target. A pass that listed the queue's members would
+Most of the workforce logged out: `many_workers` registered workers of whom 50 are
+available, against 60 of whom 50 are; no target. A pass that listed the queue's members would
 read every logged-out worker for each new task; the owner keeps apart the members
 that may have room.
 

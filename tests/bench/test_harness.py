@@ -6,10 +6,11 @@ import json
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
-from bench import diagnose, history
-from bench.center import create_center
+from bench import diagnose, history, latency
+from bench.center import Center, create_center
 from bench.common import Result
 from bench.naive import naive_plan
 from bench.world import build_snapshot, make_world
@@ -160,3 +161,18 @@ async def test_the_statement_count_sees_what_runs_on_the_driver_directly(
     center = await create_center(tmp_path / "count.db", workers=0)
     _cpu, statements = await diagnose.post_many(center, 8, routing=False)
     assert statements >= 4
+
+
+async def test_a_post_the_server_drops_is_reported_not_a_crash_of_the_latency_run() -> None:
+    """At 200 tasks/s the server is saturated; a connection it drops is one error in the
+    row's notes, and the run goes on (it used to fail the whole latency benchmark)."""
+
+    def drop(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadError("connection reset", request=request)
+
+    center = Center("sqlite://", "AC1", "token", "WS1", "WW1", ())
+    timeline = latency.Timeline()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(drop), base_url="http://b") as http:
+        await latency._create(http, center, 7, timeline)
+    assert 7 in timeline.sent and timeline.post_latency == []
+    assert timeline.errors == ["POST failed: ReadError connection reset"]
