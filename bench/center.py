@@ -69,10 +69,12 @@ async def create_center(
     attributes: Callable[[int], dict[str, Any]] | None = None,
     target: str | None = None,
     offline: int = 0,
+    skip_if: str | None = None,
 ) -> Center:
     """Account, workspace, one `1==1` queue, a workflow to it and `workers` workers, the
     first `offline` of them Offline, the rest Available (attributes `{"n": index}` unless
-    `attributes` says otherwise; `target`: the workflow's target expression, if any)."""
+    `attributes` says otherwise; `target`: the workflow's target expression, if any;
+    `skip_if`: a filter before the default one, to the same queue, with that skip_if)."""
     return await create_center_at(
         sqlite_url(path),
         workers,
@@ -80,6 +82,7 @@ async def create_center(
         attributes=attributes,
         target=target,
         offline=offline,
+        skip_if=skip_if,
     )
 
 
@@ -91,6 +94,7 @@ async def create_center_at(
     attributes: Callable[[int], dict[str, Any]] | None = None,
     target: str | None = None,
     offline: int = 0,
+    skip_if: str | None = None,
 ) -> Center:
     """The same center in any database (PostgreSQL for the scale-out benchmark)."""
     core = open_core(url)
@@ -108,7 +112,13 @@ async def create_center_at(
         default: dict[str, str] = {"queue": queue.sid}
         if target is not None:
             default["expression"] = target
-        routing = {"task_routing": {"filters": [], "default_filter": default}}
+        filters = []
+        if skip_if is not None:
+            first = {"queue": queue.sid, "skip_if": skip_if}
+            filters.append(
+                {"filter_friendly_name": "first", "expression": "1==1", "targets": [first]}
+            )
+        routing = {"task_routing": {"filters": filters, "default_filter": default}}
         fields = WorkflowFields("Bench", json.dumps(routing), task_reservation_timeout=120)
         workflow = await create_workflow(svc, account.sid, workspace.sid, fields)
         available = await _activity(store, workspace.sid)

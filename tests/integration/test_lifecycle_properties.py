@@ -214,12 +214,30 @@ def assert_every_member_with_room_is_ready(kept: WorkspaceState) -> None:
                 assert ready.get(sid) is worker, (queue_sid, sid)
 
 
+def assert_counts_are_the_members(kept: WorkspaceState) -> None:
+    """skip_if's figures and the no-agent watch read kept counts: they must be what a
+    count over every member of the queue gives."""
+    for queue_sid, members in kept.members.items():
+        by_activity = Counter(w.activity_sid for w in members.values())
+        assert kept.by_activity[queue_sid] == by_activity, queue_sid
+        channels = {channel for w in members.values() for channel in w.channels}
+        for channel in channels:
+            available = sum(1 for w in members.values() if w.free_on(channel) > 0)
+            expected = {
+                **by_activity,
+                "available": available,
+                "unavailable": len(members) - available,
+            }
+            assert kept.skip_counts(queue_sid, channel) == expected, (queue_sid, channel)
+
+
 async def assert_picture_is_the_store(world: World) -> None:
     """The routing owner's picture, kept up to date change by change, equals one
     rebuilt from the store now."""
     kept = world.dispatcher.picture(world.ws)
     assert kept is not None
     assert_every_member_with_room_is_ready(kept)
+    assert_counts_are_the_members(kept)
     async with world.svc.store.read() as unit:
         workspace = await unit.get(Workspace, world.ws)
         assert workspace is not None

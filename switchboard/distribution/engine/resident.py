@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 import sys
+from collections import Counter
 from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -132,6 +133,9 @@ class WorkspaceState:
         self.queues: dict[str, m.QueueState] = {}
         self.workers: dict[str, m.WorkerState] = {}
         self.members: dict[str, dict[str, m.WorkerState]] = {}
+        # each queue's members counted by activity, kept with `members`: skip_if's
+        # `workers.*` figures and the no-agent watch read these, not the members
+        self.by_activity: dict[str, Counter[str]] = {}
         # each queue's members that may have room: every member with a free slot is
         # here (a pass only takes slots, which leaves a full worker here until its next
         # change), so a pass never reads the logged-out and the busy
@@ -225,6 +229,7 @@ class WorkspaceState:
         }
         self.queues[snap.DIRECT_QUEUE] = m.QueueState(snap.DIRECT_QUEUE, snap.ALL, 1)
         self.members = {sid: {} for sid in self.queues}
+        self.by_activity = {sid: Counter() for sid in self.queues}
         self.ready = {sid: {} for sid in self.queues}
         self.indexes = {}
         self.order = {sid: SortedList() for sid in self.queues}
@@ -253,6 +258,7 @@ class WorkspaceState:
         for queue in self.queues.values():
             if queue.target_workers.evaluate(state.context):
                 self.members[queue.sid][state.sid] = state
+                self.by_activity[queue.sid][state.activity_sid] += 1
                 if room:
                     self._make_ready(queue.sid, state)
         self.fresh_workers.add(state.sid)
@@ -267,8 +273,13 @@ class WorkspaceState:
         self.channel_keys.pop(sid, None)
         if self.workers.pop(sid, None) is None:
             return
-        for members in self.members.values():
-            members.pop(sid, None)
+        for queue_sid, members in self.members.items():
+            old = members.pop(sid, None)
+            if old is not None:
+                counts = self.by_activity[queue_sid]
+                counts[old.activity_sid] -= 1
+                if not counts[old.activity_sid]:
+                    del counts[old.activity_sid]
         for ready in self.ready.values():
             ready.pop(sid, None)
         for indexes in self.indexes.values():
@@ -565,6 +576,17 @@ class WorkspaceState:
             self.workers,
         )
 
+    def skip_counts(self, queue_sid: str, channel_sid: str) -> dict[str, int]:
+        """`workers.available`, `workers.unavailable` and `workers.<activity sid>` for a
+        target's skip_if, from the kept counts and the ready members (every member with
+        a free slot is ready), so a queue's logged-out and busy workers cost nothing."""
+        counts = dict(self.by_activity[queue_sid])
+        ready = self.ready[queue_sid].values()
+        available = sum(1 for worker in ready if worker.free_on(channel_sid) > 0)
+        total = len(self.members[queue_sid])
+        counts.update(available=available, unavailable=total - available)
+        return counts
+
     def member_lists(self) -> Mapping[str, list[m.WorkerState]]:
         return _Members(self)
 
@@ -615,6 +637,9 @@ class WorkspaceState:
         return {
             "workers": {sid: _worker(w) for sid, w in sorted(self.workers.items())},
             "members": {q: sorted(ws) for q, ws in sorted(self.members.items())},
+            "by_activity": {
+                q: dict(sorted(c.items())) for q, c in sorted(self.by_activity.items())
+            },
             "waiting": {sid: _waiting(e) for sid, e in sorted(self.waiting.items())},
             "order": {q: [sid for _k, sid in keys] for q, keys in sorted(self.order.items())},
             "offers": {
@@ -681,8 +706,9 @@ class WorkspaceState:
         """Whether any worker of the queue is logged in: in another activity than the
         workspace's default one (Offline, where new workers start)."""
         assert self.workspace is not None
+        counts = self.by_activity[queue_sid]
         logged_out = self.workspace.default_activity_sid
-        return any(w.activity_sid != logged_out for w in self.members[queue_sid].values())
+        return counts.total() > (counts[logged_out] if logged_out is not None else 0)
 
     def next_deadline(self, now: int) -> int | None:
         self._watch_no_agents(now)

@@ -8,8 +8,6 @@ whichever process runs the pass.
 
 from __future__ import annotations
 
-from collections import Counter
-
 from switchboard.distribution.domain import matching as m
 from switchboard.distribution.domain import workflow as wf
 from switchboard.distribution.domain.records import (
@@ -214,15 +212,6 @@ async def _reservation_activity(
         set_activity(unit, svc, workspace, worker, activity, now)
 
 
-def skip_counts(planner: m.Planner, queue_sid: str, channel_sid: str) -> dict[str, int]:
-    """`workers.available`, `workers.unavailable` and `workers.<WA sid>` for skip_if."""
-    members = planner.queue_members(queue_sid)
-    available = sum(1 for w in members if w.free_on(channel_sid) > 0)
-    counts: dict[str, int] = dict(Counter(w.activity_sid for w in members))
-    counts.update(available=available, unavailable=len(members) - available)
-    return counts
-
-
 async def apply_skips(
     unit: Unit,
     svc: Services,
@@ -241,12 +230,11 @@ async def apply_skips(
     if not todo:
         return False
     moved = False
-    planner = m.Planner(state.snapshot(now, ()), state.member_lists())
     for task in await unit.select(Task, isin("sid", todo)):
         target = state.waiting[task.sid].target
         task.skip_checked = True
         state.skip_checked(task.sid)
-        if _skips(planner, target, task.task_channel_sid):
+        if _skips(state, target, task.task_channel_sid):
             await advance(unit, svc, workspace, task, now, skipped=True)
             moved = True
         else:
@@ -254,8 +242,8 @@ async def apply_skips(
     return moved
 
 
-def _skips(planner: m.Planner, target: wf.Target | None, channel_sid: str) -> bool:
+def _skips(state: WorkspaceState, target: wf.Target | None, channel_sid: str) -> bool:
     if target is None or target.skip_if is None:
         return False
-    counts = skip_counts(planner, target.queue_sid, channel_sid)
+    counts = state.skip_counts(target.queue_sid, channel_sid)
     return bool(target.skip_if.evaluate({"workers": counts}))
