@@ -1,13 +1,15 @@
-"""Routing by a target that compares a worker attribute with `==` reads only the
-matching group of ready workers, and misses nobody.
+"""Routing by a target that compares a worker attribute with `==` or `HAS` reads only
+the matching group of ready workers, and misses nobody.
 
 The routing owner keeps each queue's members grouped by the attribute a target
-compares (`worker.lang == task.lang`), built when a pass first asks and then kept up
-to date with every worker change. Hypothesis draws histories through the real
-services (tasks in a language, workers changing language, going on and off line,
-accepting and completing); after each step the kept groups must equal groups built
-afresh from the queue's members, the picture must equal one loaded from the store,
-and a pass that scans every member must find nothing the grouped passes left.
+compares (`worker.lang == task.lang`, or `task.lang IN worker.langs`: a worker in the
+group of each language of its list), built when a pass first asks and then kept up
+to date with every worker change. Tasks of even number take the list target.
+Hypothesis draws histories through the real services (tasks in a language, workers
+changing language, going on and off line, accepting and completing); after each
+step the kept groups must equal groups built afresh from the queue's members, the
+picture must equal one loaded from the store, and a pass that scans every member
+must find nothing the grouped passes left.
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ STEPS = st.lists(
 
 def _attributes(n: int) -> str:
     lang = LANGS[n % len(LANGS)]
-    return json.dumps({} if lang is None else {"lang": lang})
+    spoken = [LANGS[(n + step) % len(LANGS)] for step in (0, 2)]
+    found: dict[str, object] = {"langs": [s for s in spoken if s is not None], "list": n % 2 == 0}
+    return json.dumps(found if lang is None else {**found, "lang": lang})
 
 
 class World(lifecycle.World):
@@ -69,7 +73,11 @@ class World(lifecycle.World):
             self.svc, self.account, self.ws, TaskQueueFields("All", "1==1")
         )
         target = {"queue": queue.sid, "expression": "worker.lang == task.lang"}
-        routing = {"task_routing": {"default_filter": target}}
+        by_list = {"queue": queue.sid, "expression": "task.lang IN worker.langs"}
+        filters = [
+            {"filter_friendly_name": "list", "expression": "list == true", "targets": [by_list]}
+        ]
+        routing = {"task_routing": {"filters": filters, "default_filter": target}}
         fields = WorkflowFields("wf", json.dumps(routing), task_reservation_timeout=30)
         self.workflow = (await create_workflow(self.svc, self.account, self.ws, fields)).sid
         for n in range(WORKERS):
@@ -109,8 +117,8 @@ class World(lifecycle.World):
 
 def assert_groups_are_the_ready_members(kept: WorkspaceState) -> None:
     for queue_sid, indexes in kept.indexes.items():
-        for path, index in indexes.items():
-            fresh: EqualityIndex[m.WorkerState] = EqualityIndex(path)
+        for (path, mode), index in indexes.items():
+            fresh: EqualityIndex[m.WorkerState] = EqualityIndex(path, mode)
             for sid, worker in kept.ready[queue_sid].items():
                 fresh.add(sid, worker.context, worker)
             assert index.where == fresh.where, (queue_sid, path)

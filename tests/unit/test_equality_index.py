@@ -1,28 +1,33 @@
-"""Reading only the workers a target's `==` can match plans exactly what scanning all
-of them plans.
+"""Reading only the workers a target's `==` or `HAS` can match plans exactly what
+scanning all of them plans.
 
-Three properties carry it: the grouping key never separates two values the
-expression language finds equal; every `==` conjunct an expression reports is one
-the expression needs (when the conjunct is false, so is the expression); and a pass
-that reads groups plans the same matches, in the same order, as one that scans every
+Four properties carry it: the grouping key never separates two values the
+expression language finds equal; a worker and a task whose keys share none never
+satisfy the conjunct; every `==` or `HAS` conjunct an expression reports is one the
+expression needs (when the conjunct is false, so is the expression); and a pass that
+reads groups plans the same matches, in the same order, as one that scans every
 member of the queue.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Hashable
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from switchboard.distribution.domain.equality_index import (
+    ELEMENT,
     EVERYWHERE,
+    ITEMS,
     NOWHERE,
     EqualityIndex,
+    Probe,
     equality_key,
     probe,
+    task_keys,
+    worker_keys,
 )
 from switchboard.distribution.domain.expressions import compile_expression
 from switchboard.distribution.domain.matching import (
@@ -36,6 +41,7 @@ from switchboard.distribution.domain.matching import (
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 EQUALS = compile_expression("a == b")
+HAS = compile_expression("a HAS b")
 
 # values close to one another: equal across types (1, 1.0), not equal (true, 1, "1")
 scalars = st.sampled_from([0, 1, 1.0, -0.0, 2, True, False, "1", "", "en", None])
@@ -55,6 +61,23 @@ def test_values_the_language_finds_equal_share_a_key(a: Any, b: Any) -> None:
     if EQUALS.evaluate({"a": a, "b": b}):
         assert equality_key(a) == equality_key(b)
         assert equality_key(a) is not NOWHERE
+
+
+@SETTINGS
+@given(values, values)
+def test_a_list_and_a_value_it_holds_share_a_key(container: Any, element: Any) -> None:
+    if not HAS.evaluate({"a": container, "b": element}):
+        return
+    # worker.skills HAS task.skill: the worker's list, the task's value
+    # worker.lang IN task.langs: the task's list, the worker's value
+    for worker_side, task_side, mode in (
+        (container, element, ITEMS),
+        (element, container, ELEMENT),
+    ):
+        mine, theirs = worker_keys(worker_side, mode), task_keys(task_side, mode)
+        if mine is EVERYWHERE or theirs is None:
+            continue  # kept in every group, or the task cannot narrow
+        assert isinstance(mine, frozenset) and mine & theirs, (mode, worker_side, task_side)
 
 
 def test_keys_follow_the_language_on_the_cases_that_matter() -> None:
@@ -82,6 +105,11 @@ ATOMS = [
     "worker.lang == null",
     "task.vip",
     "worker.lang IN ['en', 'fr']",
+    "worker.tags HAS task.lang",
+    "task.lang IN worker.tags",
+    "worker.lang IN task.tags",
+    "task.tags HAS worker.tags",
+    "worker.tags HAS 'en'",
 ]
 
 
@@ -133,7 +161,8 @@ def test_every_reported_equality_is_needed_by_the_expression(text: str, context:
     for equality in expression.equalities:
         left = _side(equality.left, equality.left_value, context)
         right = _side(equality.right, equality.right_value, context)
-        if not EQUALS.evaluate({"a": left, "b": right}):
+        conjunct = EQUALS if equality.op == "==" else HAS
+        if not conjunct.evaluate({"a": left, "b": right}):
             assert not expression.evaluate(context), (text, equality)
 
 
@@ -145,15 +174,30 @@ def test_only_conjuncts_of_the_top_level_and_are_reported() -> None:
     ]
     for text in ("worker.a == 1 OR worker.b == 2", "NOT worker.a == 1", "worker.a != 1", "1 == 1"):
         assert compile_expression(text).equalities == ()
+    for text in ("worker.a NOT HAS 1", "1 NOT IN worker.a", "worker.a CONTAINS 'x'"):
+        assert compile_expression(text).equalities == ()
+    [has] = compile_expression("task.skill IN worker.skills").equalities
+    assert (has.left, has.right, has.op) == (("worker", "skills"), ("task", "skill"), "HAS")
 
 
 def test_a_probe_keys_the_task_side_of_the_first_worker_equality() -> None:
     target = compile_expression("task.vip == true AND task.lang == worker.lang")
     found = probe(target, {"task": {"vip": True, "lang": "fr"}})
-    assert found is not None and found.path == ("lang",) and found.key == equality_key("fr")
+    assert found == Probe(("lang",), frozenset({equality_key("fr")}))
     missing = probe(target, {"task": {"vip": True}})
-    assert missing is not None and missing.key is NOWHERE  # nobody can match
+    assert missing is not None and missing.keys == frozenset()  # nobody can match
     assert probe(compile_expression("worker.a == worker.b"), {"task": {}}) is None
+
+
+def test_a_probe_keys_each_value_a_list_conjunct_accepts() -> None:
+    skills = compile_expression("task.skill IN worker.skills")
+    found = probe(skills, {"task": {"skill": ["billing", 2]}})
+    assert found == Probe(("skills",), frozenset({("s", "billing"), ("n", 2)}), ITEMS)
+    languages = compile_expression("worker.lang IN task.langs")
+    found = probe(languages, {"task": {"langs": ["fr", "de"]}})
+    assert found == Probe(("lang",), frozenset({("s", "fr"), ("s", "de")}), ELEMENT)
+    for nobody in ({"langs": "fr"}, {}):  # IN needs a list: no worker can match
+        assert probe(languages, {"task": nobody}) == Probe(("lang",), frozenset(), ELEMENT)
 
 
 def test_an_index_moves_a_worker_between_groups_and_forgets_it() -> None:
@@ -161,15 +205,29 @@ def test_an_index_moves_a_worker_between_groups_and_forgets_it() -> None:
     index.add("WK1", {"lang": "en"}, "one")
     index.add("WK2", {"lang": 1}, "two")
     index.add("WK3", {}, "three")  # no language: in no group
-    assert index.members(equality_key("en")) == ["one"]
-    assert index.members(equality_key(1.0)) == ["two"]
+    assert index.members(frozenset({equality_key("en")})) == ["one"]
+    assert index.members(frozenset({equality_key(1.0)})) == ["two"]
     index.add("WK1", {"lang": 1.0}, "one")
-    assert index.members(equality_key("en")) == []
-    assert sorted(index.members(equality_key(1))) == ["one", "two"]
+    assert index.members(frozenset({equality_key("en")})) == []
+    assert sorted(index.members(frozenset({equality_key(1)}))) == ["one", "two"]
     index.discard("WK2")
     index.discard("WK3")
-    assert index.members(equality_key(1)) == ["one"]
+    assert index.members(frozenset({equality_key(1)})) == ["one"]
     assert set(index.where) == {"WK1"}
+
+
+def test_a_worker_with_a_list_is_in_the_group_of_each_item() -> None:
+    index: EqualityIndex[str] = EqualityIndex(("skills",), ITEMS)
+    index.add("WK1", {"skills": ["billing", "sales"]}, "one")
+    index.add("WK2", {"skills": "billing"}, "two")  # not a list: HAS never holds
+    index.add("WK3", {"skills": ["sales"]}, "three")
+    assert index.members(frozenset({("s", "billing")})) == ["one"]
+    assert sorted(index.members(frozenset({("s", "billing"), ("s", "sales")}))) == [
+        "one",
+        "three",
+    ]
+    index.discard("WK1")
+    assert index.members(frozenset({("s", "billing")})) == []
 
 
 # --- a grouped pass plans what a full scan plans ----------------------------------------
@@ -182,6 +240,11 @@ TARGETS = (
     "worker.lang == 'en'",
     "worker.tags == task.tags OR worker.level == 1",
     "worker.prefs == task.prefs",
+    "worker.tags HAS task.lang",
+    "task.tags IN worker.tags AND worker.level >= task.min",
+    "worker.lang IN task.tags",
+    "worker.tags HAS 'en'",
+    "worker.tags HAS task.prefs",
 )
 attribute_values = st.sampled_from([None, "en", "fr", 1, 1.0, True, 2])
 
@@ -239,11 +302,11 @@ def snapshots(draw: st.DrawFn) -> Snapshot:
 class Grouped(dict[str, list[WorkerState]]):
     """Queue members that keep their own groups, as the routing owner's picture does."""
 
-    def bucket(self, queue_sid: str, path: tuple[str | int, ...], key: Hashable) -> list[Any]:
-        index: EqualityIndex[WorkerState] = EqualityIndex(path)
+    def bucket(self, queue_sid: str, found: Probe) -> list[Any]:
+        index: EqualityIndex[WorkerState] = EqualityIndex(found.path, found.mode)
         for worker in reversed(self[queue_sid]):  # another order: the pool sorts anyway
             index.add(worker.sid, worker.context, worker)
-        return index.members(key)
+        return index.members(found.keys)
 
     def includes(self, queue_sid: str, worker_sid: str) -> bool:
         return any(w.sid == worker_sid for w in self.get(queue_sid, ()))

@@ -1,8 +1,12 @@
-"""Workers grouped by the value a target expression compares with ``==``.
+"""Workers grouped by the value a target expression compares with ``==`` or ``HAS``.
 
 A target such as ``worker.lang == task.lang`` can only hold for the workers whose
 ``lang`` equals the task's, so the engine reads that group instead of scanning the
-whole queue (issue 10: nothing in a routing pass scans all workers). The grouping
+whole queue (issue 10: nothing in a routing pass scans all workers). In the same way
+``worker.skills HAS task.skill`` (or ``task.skill IN worker.skills``) holds only for
+the workers with an item of ``skills`` equal to the task's skill, so a worker is
+grouped under each item of its list, and ``worker.lang IN task.langs`` only for the
+workers whose ``lang`` is one of the task's (or has an item that is). The grouping
 key must never separate two values the expression language finds equal: ``1`` and
 ``1.0`` share a key, ``true`` and ``1`` do not (see `expressions._same`). Keys may
 join values that are not equal, because every candidate is still checked against the
@@ -11,12 +15,13 @@ whole expression; a value that cannot be keyed (nested too deep) is put in every
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final, Generic, TypeVar
 
 from switchboard.distribution.domain.expressions import (
+    Equality,
     Expression,
     Getter,
     Path,
@@ -39,6 +44,7 @@ class _Marker:
 NOWHERE: Final = _Marker("NOWHERE")  # the value equals nothing (missing, null, or unkeyable)
 EVERYWHERE: Final = _Marker("EVERYWHERE")  # the value cannot be keyed: it may equal anything
 _NUMERIC = (int, float)
+_SEQ = (list, tuple)
 
 
 class _Never(Exception):
@@ -84,13 +90,71 @@ def _key(value: Any) -> Hashable:
     raise _Never
 
 
+# how a worker's value is keyed: by the whole value (`==`), by each item of a list the
+# value must hold (`worker.skills HAS x`), or by the value or each of its items when it
+# must be one of a list's items (`worker.lang IN task.langs`)
+WHOLE: Final = "whole"
+ITEMS: Final = "items"
+ELEMENT: Final = "element"
+
+
+def _item_keys(items: Any) -> frozenset[Hashable]:
+    """The keys of a list's items, each as `==` inside a list compares it (null equals
+    null there); an item equal to nothing adds none. Raises _Unkeyable/RecursionError."""
+    found = set()
+    for item in items:
+        try:
+            found.add(_key(item))
+        except _Never:
+            continue
+    return frozenset(found)
+
+
+def worker_keys(value: Any, mode: str) -> frozenset[Hashable] | _Marker:
+    """The keys a worker's value is grouped under (EVERYWHERE: it cannot be keyed)."""
+    try:
+        if mode != WHOLE and isinstance(value, _SEQ):
+            return _item_keys(value)
+    except (_Unkeyable, RecursionError):
+        return EVERYWHERE
+    if mode == ITEMS:
+        return frozenset()  # only a list can hold anything
+    key = equality_key(value)
+    if key is NOWHERE:
+        return frozenset()
+    return key if key is EVERYWHERE else frozenset((key,))
+
+
+def task_keys(value: Any, mode: str) -> frozenset[Hashable] | None:
+    """The keys a worker must have one of, given the task's side (None: cannot narrow)."""
+    try:
+        if mode == WHOLE:
+            key = equality_key(value)
+            return (
+                None if key is EVERYWHERE else frozenset() if key is NOWHERE else frozenset((key,))
+            )
+        if mode == ELEMENT:  # the task's side is the list the worker's value must be in
+            return _item_keys(value) if isinstance(value, _SEQ) else frozenset()
+        if value is None:  # ITEMS: the worker's list must hold the task's value
+            return frozenset()
+        if isinstance(value, _SEQ):  # ... or any of its items
+            return _item_keys(value)
+        try:
+            return frozenset((_key(value),))
+        except _Never:
+            return frozenset()
+    except (_Unkeyable, RecursionError):
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class Probe:
-    """Where a task's target reads a worker attribute (`path`, below `worker`) that must
-    equal a value keyed `key` (NOWHERE: no worker can match)."""
+    """Where a task's target reads a worker attribute (`path`, below `worker`) whose
+    keys, as `mode` keys it, must include one of `keys` (none: no worker can match)."""
 
     path: Path
-    key: Hashable
+    keys: frozenset[Hashable]
+    mode: str = WHOLE
 
 
 @lru_cache(maxsize=4096)
@@ -98,18 +162,27 @@ def _getter(path: Path) -> Getter:
     return reference_getter(path)
 
 
+def _sides(equality: Equality) -> Iterator[tuple[Path | None, Path | None, Any, str]]:
+    """(worker side, task side, task constant, mode) for each way round the conjunct can
+    be read."""
+    left, right = equality.left, equality.right
+    if equality.op == "==":
+        yield left, right, equality.right_value, WHOLE
+        yield right, left, equality.left_value, WHOLE
+    else:  # left HAS right
+        yield left, right, equality.right_value, ITEMS
+        yield right, left, equality.left_value, ELEMENT
+
+
 def probe(expression: Expression | None, context: Mapping[str, Any]) -> Probe | None:
-    """The first `==` conjunct of `expression` comparing a worker attribute with something
-    the task decides (a task attribute, a constant), keyed by the task's side; None when
-    there is none that narrows the search. `context` holds what is not `worker`."""
+    """The first `==` or `HAS` conjunct of `expression` comparing a worker attribute with
+    something the task decides (a task attribute, a constant), keyed by the task's side;
+    None when there is none that narrows the search. `context` holds what is not
+    `worker`."""
     if expression is None:
         return None
     for equality in expression.equalities:
-        sides = (
-            (equality.left, equality.right, equality.right_value),
-            (equality.right, equality.left, equality.left_value),
-        )
-        for mine, other, constant in sides:
+        for mine, other, constant, mode in _sides(equality):
             if mine is None or len(mine) < 2 or mine[0] != "worker":
                 continue
             if other is not None and other[0] == "worker":
@@ -118,50 +191,66 @@ def probe(expression: Expression | None, context: Mapping[str, Any]) -> Probe | 
                 value = constant if other is None else _getter(other)(context)
             except (RecursionError, TypeError, ValueError):
                 continue  # the whole expression will judge it
-            key = equality_key(value)
-            if key is not EVERYWHERE:
-                return Probe(mine[1:], key)
+            keys = task_keys(value, mode)
+            if keys is not None:
+                return Probe(mine[1:], keys, mode)
     return None
 
 
 class EqualityIndex(Generic[T]):
-    """Items grouped by the key of the value at `path` in their context (a worker's)."""
+    """Items grouped by the keys of the value at `path` in their context (a worker's),
+    as `mode` keys it."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, mode: str = WHOLE) -> None:
         self.path = path
+        self.mode = mode
         self._get = _getter(path)
         self.groups: dict[Hashable, dict[str, T]] = {}
         self.everywhere: dict[str, T] = {}
-        self.where: dict[str, Hashable] = {}
+        self.where: dict[str, frozenset[Hashable] | _Marker] = {}
 
     def add(self, sid: str, context: Mapping[str, Any], item: T) -> None:
         self.discard(sid)
         try:
-            key = equality_key(self._get(context))
+            keys = worker_keys(self._get(context), self.mode)
         except (RecursionError, TypeError, ValueError):  # evaluation would match nothing
-            key = EVERYWHERE
-        if key is NOWHERE:
+            keys = EVERYWHERE
+        if keys is EVERYWHERE:
+            self.where[sid] = keys
+            self.everywhere[sid] = item
             return
-        self.where[sid] = key
-        group = self.everywhere if key is EVERYWHERE else self.groups.setdefault(key, {})
-        group[sid] = item
+        assert isinstance(keys, frozenset)
+        if not keys:
+            return
+        self.where[sid] = keys
+        for key in keys:
+            self.groups.setdefault(key, {})[sid] = item
 
     def discard(self, sid: str) -> None:
-        key = self.where.pop(sid, NOWHERE)
-        if key is NOWHERE:
+        keys = self.where.pop(sid, None)
+        if keys is None:
             return
-        if key is EVERYWHERE:
+        if keys is EVERYWHERE:
             self.everywhere.pop(sid, None)
             return
-        group = self.groups[key]
-        del group[sid]
-        if not group:
-            del self.groups[key]
+        assert isinstance(keys, frozenset)
+        for key in keys:
+            group = self.groups[key]
+            del group[sid]
+            if not group:
+                del self.groups[key]
 
-    def members(self, key: Hashable) -> list[T]:
-        """The items whose value may equal one keyed `key`."""
-        group = self.groups.get(key)
-        found = list(group.values()) if group else []
+    def members(self, keys: frozenset[Hashable]) -> list[T]:
+        """The items whose value may match a task's side keyed `keys`."""
+        if len(keys) == 1:
+            [key] = keys
+            group = self.groups.get(key)
+            found = list(group.values()) if group else []
+        else:
+            union: dict[str, T] = {}
+            for key in keys:
+                union.update(self.groups.get(key, {}))
+            found = list(union.values())
         if self.everywhere:
             found.extend(self.everywhere.values())
         return found

@@ -102,15 +102,18 @@ Path = tuple[str | int, ...]
 
 @dataclass(frozen=True, slots=True)
 class Equality:
-    """``left == right``, a conjunct the whole expression needs: when it is false, so is
-    the expression. Each side is a reference path (``("worker", "lang")``) or, when the
-    path is None, the constant beside it. The matching engine indexes workers by them.
+    """``left == right`` (or ``left HAS right`` when `op` is ``HAS``; ``a IN b`` is
+    reported as ``b HAS a``), a conjunct the whole expression needs: when it is false,
+    so is the expression. Each side is a reference path (``("worker", "lang")``) or,
+    when the path is None, the constant beside it. The matching engine indexes workers
+    by them.
     """
 
     left: Path | None
     right: Path | None
     left_value: Any = None
     right_value: Any = None
+    op: str = "=="
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,7 @@ class Expression:
     references: frozenset[tuple[str, ...]]
     _predicate: Predicate = field(repr=False, compare=False)
     _always: bool = field(default=False, repr=False, compare=False)
-    # the top-level `==` conjuncts (see Equality), outermost AND first
+    # the top-level `==` and `HAS` conjuncts (see Equality), outermost AND first
     equalities: tuple[Equality, ...] = field(default=(), repr=False, compare=False)
 
     def evaluate(self, context: Context) -> bool:
@@ -329,9 +332,12 @@ def _compare(op: str, left: _Node, right: _Node) -> _Node:
         return _constant(_OPERATORS[op](left.value, right.value))
     node = _boolean(_binary(op, left, right))
     plain = (left.is_const or left.path is not None) and (right.is_const or right.path is not None)
-    if op != "==" or not plain:
+    if op not in ("==", "HAS", "IN") or not plain:
         return node
-    equality = Equality(left.path, right.path, left.value, right.value)
+    if op == "IN":  # `a IN b` is `b HAS a`
+        equality = Equality(right.path, left.path, right.value, left.value, "HAS")
+    else:
+        equality = Equality(left.path, right.path, left.value, right.value, op)
     return _Node(node.get, is_bool=True, equalities=(equality,))
 
 

@@ -22,13 +22,12 @@ Rules, in order of precedence:
 from __future__ import annotations
 
 import heapq
-from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol, cast
 
 from switchboard.distribution.domain.equality_index import (
-    NOWHERE,
     EqualityIndex,
     Probe,
     probe,
@@ -186,8 +185,9 @@ class IndexedMembers(Protocol):
         """The queue's members that may have room: at least every one that has."""
         ...
 
-    def bucket(self, queue_sid: str, path: tuple[str | int, ...], key: Hashable) -> list[Any]:
-        """Of those, the ones whose value at `path` may equal a value keyed `key`."""
+    def bucket(self, queue_sid: str, found: Probe) -> list[Any]:
+        """Of those, the ones whose value at `found.path` may match the task's side
+        (`equality_index.EqualityIndex.members`)."""
         ...
 
     def includes(self, queue_sid: str, worker_sid: str) -> bool:
@@ -201,7 +201,7 @@ class Planner:
     `members` may give each queue's eligible workers (in snapshot order) when the
     caller keeps them up to date itself, instead of evaluating TargetWorkers here;
     when it also keeps them grouped (`IndexedMembers`), a task whose target compares
-    a worker attribute with `==` reads only the matching group, not the whole queue.
+    a worker attribute with `==` or `HAS` reads only the matching group, not the whole queue.
     """
 
     def __init__(
@@ -212,7 +212,7 @@ class Planner:
         narrow: bool = True,
     ) -> None:
         self.snapshot = snapshot
-        # whether to read only the group a task's `==` conjunct allows (the tests plan
+        # whether to read only the group a task's `==` or `HAS` conjunct allows (the tests plan
         # both ways and compare)
         self.narrow = narrow
         self.given = members
@@ -222,10 +222,10 @@ class Planner:
             cast(IndexedMembers, members) if hasattr(members, "bucket") else None
         )
         self.pools: dict[tuple[str, str], _Pool] = {}
-        # the same, for the group of one equality key (queue, channel, path, key)
-        self.bucket_pools: dict[tuple[str, str, tuple[str | int, ...], Hashable], _Pool] = {}
-        # this pass's own groups, when the caller keeps none
-        self.indexes: dict[tuple[str, tuple[str | int, ...]], EqualityIndex[WorkerState]] = {}
+        # the same, for the groups a probe reads (queue, channel, probe)
+        self.bucket_pools: dict[tuple[str, str, Probe], _Pool] = {}
+        # this pass's own groups, when the caller keeps none (queue, path, mode)
+        self.indexes: dict[tuple[str, tuple[str | int, ...], str], EqualityIndex[WorkerState]] = {}
         self.eligible_sids: dict[str, frozenset[str]] = {}
         # (queue, channel, target expression, task values it reads) that found no worker
         self.dead_ends: set[tuple[str, str, str, str]] = set()
@@ -273,22 +273,23 @@ class Planner:
         return pool
 
     def bucket_pool(self, queue_sid: str, channel_sid: str, found: Probe) -> _Pool:
-        """The pool of the queue's workers a task's `==` conjunct does not rule out.
+        """The pool of the queue's workers a task's `==` or `HAS` conjunct does not rule out.
 
         Every worker left out fails that conjunct, so fails the target: the pool's
         candidates that fit are the whole pool's, in the same order."""
-        key = (queue_sid, channel_sid, found.path, found.key)
+        key = (queue_sid, channel_sid, found)
         pool = self.bucket_pools.get(key)
         if pool is None:
             if self.indexed is not None:
-                group = self.indexed.bucket(queue_sid, found.path, found.key)
+                group = self.indexed.bucket(queue_sid, found)
             else:
-                index = self.indexes.get((queue_sid, found.path))
+                spec = (queue_sid, found.path, found.mode)
+                index = self.indexes.get(spec)
                 if index is None:
-                    index = self.indexes[(queue_sid, found.path)] = EqualityIndex(found.path)
+                    index = self.indexes[spec] = EqualityIndex(found.path, found.mode)
                     for worker in self.queue_members(queue_sid):
                         index.add(worker.sid, worker.context, worker)
-                group = index.members(found.key)
+                group = index.members(found.keys)
             members = [w for w in group if w.free_on(channel_sid) > 0]
             pool = self.bucket_pools[key] = _Pool(members, channel_sid)
         return pool
@@ -336,8 +337,8 @@ class Planner:
         found = None
         if self.narrow and task.target_expression is not None:
             found = probe(task.target_expression, self.task_context(task))
-        if found is not None and found.key is NOWHERE:
-            return ()  # the task's side of a needed `==` is missing: nobody matches
+        if found is not None and not found.keys:
+            return ()  # the task's side of a needed conjunct matches nobody (missing)
         if found is not None:
             pool = self.bucket_pool(task.queue_sid, task.channel_sid, found)
         else:

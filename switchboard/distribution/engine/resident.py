@@ -15,7 +15,7 @@ from __future__ import annotations
 import heapq
 import sys
 from collections import Counter
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ from sortedcontainers import SortedList
 
 from switchboard.distribution.domain import matching as m
 from switchboard.distribution.domain import workflow as wf
-from switchboard.distribution.domain.equality_index import EqualityIndex
+from switchboard.distribution.domain.equality_index import EqualityIndex, Probe
 from switchboard.distribution.domain.expressions import Path, compile_stored
 from switchboard.distribution.domain.lifecycle import LIVE_RESERVATION_STATUSES
 from switchboard.distribution.domain.records import (
@@ -140,9 +140,9 @@ class WorkspaceState:
         # here (a pass only takes slots, which leaves a full worker here until its next
         # change), so a pass never reads the logged-out and the busy
         self.ready: dict[str, dict[str, m.WorkerState]] = {}
-        # those grouped by an attribute targets compare with `==`, built the first
+        # those grouped by an attribute targets compare with `==` or `HAS`, built the first
         # time a pass asks for one and kept up to date with `ready`
-        self.indexes: dict[str, dict[Path, EqualityIndex[m.WorkerState]]] = {}
+        self.indexes: dict[str, dict[tuple[Path, str], EqualityIndex[m.WorkerState]]] = {}
         self.waiting: dict[str, Waiting] = {}
         self.order: dict[str, SortedList] = {}
         self.offers: dict[str, Offer] = {}
@@ -590,15 +590,16 @@ class WorkspaceState:
     def member_lists(self) -> Mapping[str, list[m.WorkerState]]:
         return _Members(self)
 
-    def bucket(self, queue_sid: str, path: Path, key: Hashable) -> list[m.WorkerState]:
-        """The queue's ready members whose value at `path` may equal one keyed `key`."""
+    def bucket(self, queue_sid: str, found: Probe) -> list[m.WorkerState]:
+        """The queue's ready members whose value at `found.path` may match the task's."""
         indexes = self.indexes.setdefault(queue_sid, {})
-        index = indexes.get(path)
+        spec = (found.path, found.mode)
+        index = indexes.get(spec)
         if index is None:
-            index = indexes[path] = EqualityIndex(path)
+            index = indexes[spec] = EqualityIndex(found.path, found.mode)
             for sid, worker in self.ready[queue_sid].items():
                 index.add(sid, worker.context, worker)
-        return index.members(key)
+        return index.members(found.keys)
 
     def plan(self, now: int) -> list[m.Match]:
         """The reservations to make now; the picture is at rest afterwards."""
@@ -795,8 +796,8 @@ class _Members(Mapping[str, list[m.WorkerState]]):
         self._members = state.members
         self._lists: dict[str, list[m.WorkerState]] = {}
 
-    def bucket(self, queue_sid: str, path: Path, key: Hashable) -> list[m.WorkerState]:
-        return self._state.bucket(queue_sid, path, key)
+    def bucket(self, queue_sid: str, found: Probe) -> list[m.WorkerState]:
+        return self._state.bucket(queue_sid, found)
 
     def includes(self, queue_sid: str, worker_sid: str) -> bool:
         members = self._members.get(queue_sid)
