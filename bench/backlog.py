@@ -6,19 +6,76 @@ POST /Tasks run through the ASGI app in process, with the routing owner on: the 
 POST makes it load its picture (not measured), then CPU and SQL statements per POST
 over `diagnose_requests` requests. A routing pass that scanned the backlog would show
 here as a ratio growing with the backlog; the owner's incremental picture should not.
+
+The second row is the other side: a worker who becomes available beside a backlog it
+cannot take. Two centers whose workflow targets `worker.lang == task.lang`, each with
+one worker who speaks German, one holding `backlog_tasks` waiting tasks in English,
+Spanish and French, one holding 30; the worker goes Offline and Available again, each
+change routed by a pass of its own. A pass that read the backlog for the freed worker
+would test every waiting task; the owner keeps the backlog in runs of tasks that fit
+the same workers and reads one task of each.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 from bench import diagnose, memory
-from bench.center import create_center
+from bench.center import Center, create_center, open_core
 from bench.common import Config, Result
+from switchboard.distribution.domain.records import Activity
+from switchboard.distribution.engine.dispatcher import Dispatcher
+from switchboard.distribution.work import workers
+from switchboard.kernel.criteria import eq
 
 NAME = "task creation with a backlog"
 TARGET_RATIO = 1.5  # issue 10: no per-pass cost proportional to the backlog
+TARGET = "worker.lang == task.lang"
+SMALL = 30
+TOGGLES = 50
+WARMUP = 3
+
+
+async def _per_toggle(center: Center, toggles: int) -> float:
+    """CPU seconds per activity change of the center's one worker, each routed."""
+    core = open_core(center.database_url)
+    dispatcher = Dispatcher(core.services)
+    svc, account, workspace = core.services, center.account_sid, center.workspace_sid
+    async with svc.store.read() as unit:
+        rows = await unit.select(Activity, eq("workspace_sid", workspace))
+    activity = {row.friendly_name: row.sid for row in rows}
+    worker = center.worker_sids[0]
+
+    async def change(name: str) -> None:
+        update = workers.WorkerUpdate(activity_sid=activity[name])
+        await workers.update_worker(svc, account, workspace, worker, update)
+        await dispatcher.wait_idle()
+
+    try:
+        for _ in range(WARMUP):  # the picture's load
+            await change("Offline")
+            await change("Available")
+        cpu = time.process_time()
+        for _ in range(toggles):
+            await change("Offline")
+            await change("Available")
+        return (time.process_time() - cpu) / (2 * toggles)
+    finally:
+        await dispatcher.stop()
+        await core.close()
+
+
+async def _freed(config: Config, workdir: Path) -> tuple[float, float]:
+    def german(_index: int) -> dict[str, str]:
+        return {"lang": "de"}
+
+    full = await create_center(workdir / "freed-full.db", 1, attributes=german, target=TARGET)
+    small = await create_center(workdir / "freed-small.db", 1, attributes=german, target=TARGET)
+    await memory.fill(full, config.backlog_tasks)
+    await memory.fill(small, SMALL)
+    return await _per_toggle(full, TOGGLES), await _per_toggle(small, TOGGLES)
 
 
 async def _measure(config: Config, workdir: Path) -> tuple[tuple[float, float], ...]:
@@ -33,6 +90,7 @@ async def _measure(config: Config, workdir: Path) -> tuple[tuple[float, float], 
 
 def run(config: Config, workdir: Path) -> list[Result]:
     (cpu, statements), (cpu_empty, statements_empty) = asyncio.run(_measure(config, workdir))
+    freed_cpu, freed_small = asyncio.run(_freed(config, workdir))
     ratio = cpu / cpu_empty if cpu_empty else float("inf")
     result = Result(
         NAME,
@@ -50,6 +108,21 @@ def run(config: Config, workdir: Path) -> list[Result]:
             f"{statements_empty:.1f} without",
         ],
     )
+    freed = Result(
+        NAME,
+        f"CPU per worker activity change, {config.backlog_tasks:,} tasks waiting that the "
+        f"worker cannot take vs {SMALL}",
+        freed_cpu,
+        "s",
+        freed_small,
+        better="lower",
+        notes=[
+            f"one worker (lang de) goes Offline and Available {TOGGLES} times, each change "
+            f"routed by a pass of its own; target `{TARGET}`, the waiting tasks in en, es "
+            "and fr",
+        ],
+    )
+    freed_ratio = freed_cpu / freed_small if freed_small else float("inf")
     return [
         result.judge(
             f"<= {TARGET_RATIO}x",
@@ -57,5 +130,11 @@ def run(config: Config, workdir: Path) -> list[Result]:
             "the statements per POST above tell whether the extra cost is in the store "
             "(more or larger queries) or in the owner's picture (same statements, more CPU: "
             "profile the routing pass with py-spy)",
-        )
+        ),
+        freed.judge(
+            f"<= {TARGET_RATIO}x",
+            freed_ratio <= TARGET_RATIO,
+            "profile the pass (py-spy): a pass for a freed worker should read one waiting "
+            "task per run of tasks that fit the same workers (`WorkspaceState.runs`)",
+        ),
     ]

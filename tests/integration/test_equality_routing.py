@@ -194,3 +194,46 @@ def test_a_task_goes_to_the_worker_of_its_language_and_to_nobody_else() -> None:
             await world.svc.store.dispose()
 
     asyncio.run(scenario())
+
+
+def test_a_freed_worker_passes_over_the_tasks_it_cannot_take_to_one_it_can() -> None:
+    """Waiting tasks are kept in runs that fit the same workers; a run that fits nobody
+    is not read past its first task, and the runs behind it are still read."""
+
+    async def scenario() -> None:
+        world = World()
+        try:
+            await world.build()
+            offline = world.activities["Offline"]
+            for worker in world.workers:
+                update = workers.WorkerUpdate(activity_sid=offline)
+                await workers.update_worker(world.svc, world.account, world.ws, worker, update)
+            # oldest first: three in English (w0, the English speaker, stays away), then
+            # one in French
+            for lang in ("en", "en", "en", "fr"):
+                attributes = json.dumps({"lang": lang})
+                create = tasks.TaskCreate(attributes, workflow_sid=world.workflow)
+                await tasks.create_task(world.svc, world.account, world.ws, create)
+            await world.dispatcher.wait_idle()
+            kept = world.dispatcher.picture(world.ws)
+            assert kept is not None
+            runs = [len(run) for queue in kept.runs.values() for run in queue.values()]
+            assert sorted(runs) == [1, 3]
+            available = workers.WorkerUpdate(activity_sid=world.activities["Available"])
+            await workers.update_worker(
+                world.svc, world.account, world.ws, world.workers[1], available
+            )
+            await world.dispatcher.wait_idle()
+            async with world.svc.store.read() as unit:
+                offers = await unit.select(Reservation, eq("workspace_sid", world.ws))
+                rows = await unit.select(Task, eq("workspace_sid", world.ws))
+            lang_of = {t.sid: json.loads(t.attributes)["lang"] for t in rows}
+            assert [(lang_of[r.task_sid], r.worker_sid) for r in offers] == [
+                ("fr", world.workers[1])
+            ]
+        finally:
+            await world.dispatcher.stop()
+            await world.core.outbound.close()
+            await world.svc.store.dispose()
+
+    asyncio.run(scenario())

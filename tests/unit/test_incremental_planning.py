@@ -26,6 +26,7 @@ from switchboard.distribution.domain.matching import (
     WorkerState,
     plan_changes,
     plan_reservations,
+    runs_of,
     task_order_key,
 )
 from tests.unit.test_matching_properties import (
@@ -106,7 +107,8 @@ def incremental(snapshot: Snapshot, fresh: frozenset[str], new: set[str]) -> lis
     # tasks that ignore capacity may fit a full worker: they count as changed every time
     again = tuple(t for t in snapshot.tasks if t.sid in new or t.ignore_capacity)
     changed = Snapshot(snapshot.workers, queues, again)
-    return plan_changes(changed, members, backlog, fresh)
+    runs = {sid: runs_of(tasks) for sid, tasks in backlog.items()}
+    return plan_changes(changed, members, runs, fresh)
 
 
 changes = st.builds(Change, new_tasks=specs(0, 8), touched=specs(0, 4))
@@ -140,7 +142,7 @@ def test_a_better_waiting_task_takes_the_freed_worker_before_a_new_one() -> None
     matches = plan_changes(
         Snapshot((worker,), {"WQ1": queue}, (new,)),
         {"WQ1": [worker]},
-        {"WQ1": [old]},
+        {"WQ1": [[old]]},
         frozenset({"WK1"}),
     )
     assert matches == [Match("WTold", "WK1", "WQ1", "voice")]

@@ -24,7 +24,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Protocol, cast
 
 from switchboard.distribution.domain.equality_index import (
@@ -145,6 +145,42 @@ class Snapshot:
     by_sid: Mapping[str, WorkerState] | None = None
 
 
+DeadEnd = tuple[str, str, str, str]
+
+
+@lru_cache(maxsize=4096)
+def _task_names(expression: Expression) -> tuple[str, ...] | None:
+    """The task attributes `expression` reads (None: `task` itself, so all of them)."""
+    refs = [r for r in expression.references if r[0] == "task"]
+    if any(len(r) == 1 for r in refs):
+        return None
+    return tuple(sorted({str(r[1]) for r in refs}))
+
+
+def dead_end_key(task: WaitingTask) -> DeadEnd | None:
+    """What decides whether any worker of a pass fits `task` (queue, channel, target
+    expression, the task values it reads): tasks with the same key fit the same
+    workers. None when not cacheable (a known worker, or capacity ignored)."""
+    if task.requires_known_worker or task.ignore_capacity:
+        return None
+    expression = task.target_expression
+    if expression is None:
+        return (task.queue_sid, task.channel_sid, "", "")
+    names = _task_names(expression)
+    attributes = task.attributes
+    values = repr(attributes) if names is None else repr([attributes.get(n) for n in names])
+    return (task.queue_sid, task.channel_sid, expression.source, values)
+
+
+def runs_of(tasks: Iterable[WaitingTask]) -> list[list[WaitingTask]]:
+    """Tasks (in the engine's order) split into runs of one dead-end key each, in that
+    order: the backlog form :func:`plan_changes` reads."""
+    runs: dict[DeadEnd | None, list[WaitingTask]] = {}
+    for task in tasks:
+        runs.setdefault(dead_end_key(task), []).append(task)
+    return list(runs.values())
+
+
 def task_order_key(task: WaitingTask, queue: QueueState | None) -> tuple[int, int, str]:
     """Highest priority first, then oldest (FIFO) or newest (LIFO)."""
     age_key = (
@@ -228,8 +264,7 @@ class Planner:
         self.indexes: dict[tuple[str, tuple[str | int, ...], str], EqualityIndex[WorkerState]] = {}
         self.eligible_sids: dict[str, frozenset[str]] = {}
         # (queue, channel, target expression, task values it reads) that found no worker
-        self.dead_ends: set[tuple[str, str, str, str]] = set()
-        self._task_paths: dict[str, tuple[str, ...] | None] = {}
+        self.dead_ends: set[DeadEnd] = set()
 
     @cached_property
     def by_sid(self) -> Mapping[str, WorkerState]:
@@ -398,23 +433,9 @@ class Planner:
             self.dead_ends.add(key)
         return lost
 
-    def dead_end_key(self, task: WaitingTask) -> tuple[str, str, str, str] | None:
-        """What decides whether any pool worker fits `task`; None when not cacheable."""
-        if task.requires_known_worker or task.ignore_capacity:
-            return None
-        expression = task.target_expression
-        if expression is None:
-            return (task.queue_sid, task.channel_sid, "", "")
-        if expression.source not in self._task_paths:
-            refs = [r for r in expression.references if r[0] == "task"]
-            whole = any(len(r) == 1 for r in refs)  # `task` itself: key on every attribute
-            self._task_paths[expression.source] = (
-                None if whole else tuple(sorted({r[1] for r in refs}))
-            )
-        names = self._task_paths[expression.source]
-        attributes = task.attributes
-        values = repr(attributes) if names is None else repr([attributes.get(n) for n in names])
-        return (task.queue_sid, task.channel_sid, expression.source, values)
+    @staticmethod
+    def dead_end_key(task: WaitingTask) -> DeadEnd | None:
+        return dead_end_key(task)
 
     @staticmethod
     def reserve(task: WaitingTask, worker: WorkerState) -> int:
@@ -458,7 +479,7 @@ def plan_reservations(snapshot: Snapshot) -> list[Match]:
 def plan_changes(
     snapshot: Snapshot,
     members: Mapping[str, list[WorkerState]],
-    backlog: Mapping[str, Iterable[WaitingTask]],
+    backlog: Mapping[str, Iterable[Iterable[WaitingTask]]],
     fresh: frozenset[str],
 ) -> list[Match]:
     """What :func:`plan_reservations` would plan over the whole state, when the state
@@ -472,6 +493,11 @@ def plan_changes(
     backlog stops being read once no fresh worker has capacity left. A task that
     ignores capacity can fit a full worker: the caller passes every such waiting task
     among the changed ones (they are few).
+
+    Each queue's backlog comes as runs (:func:`runs_of`): the tasks of one run share
+    their :func:`dead_end_key`, so once one of them found no worker in this pass, the
+    rest of its run is not read at all. A worker who frees up beside thousands of
+    waiting tasks it cannot take reads one task per run, not the backlog.
     """
     queues = snapshot.queues
     planner = Planner(snapshot, members)
@@ -485,19 +511,40 @@ def plan_changes(
         key=lambda t: task_order_key(t, queues[t.queue_sid]),
     )
     streams = [_keyed(changed, queues, 0)]
-    for queue_sid, tasks in backlog.items():
+    for queue_sid, runs in backlog.items():
         if queue_sid in queues and _joined(planner, queue_sid, fresh):
-            streams.append(_keyed(tasks, queues, 1))
+            streams.extend(_keyed(run, queues, 1) for run in runs)
+    # the streams merged by (order key, changed first), as heapq.merge would, except
+    # that a run whose next task is a dead end is dropped instead of read on
+    heads: list[tuple[tuple[int, int, str], int, int, WaitingTask]] = []
+    for number, stream in enumerate(streams):
+        for key, source, task in stream:
+            heads.append((key, source, number, task))
+            break
+    heapq.heapify(heads)
     matches: list[Match] = []
     served: set[str] = set()
     ids = {t.sid for t in changed}
-    for _key, from_backlog, task in heapq.merge(*streams, key=lambda item: item[:2]):
-        if from_backlog and task.sid in ids:
-            continue  # it is in the changed stream already
-        if from_backlog and not _room(fresh_workers):
-            break  # the rest of the backlog fits nobody; changed tasks may still fit
-        served.add(task.sid)
-        planner.serve(task, matches)
+    while heads:
+        _key, from_backlog, number, task = heads[0]
+        if from_backlog and task.sid not in ids:
+            if not _room(fresh_workers):
+                break  # the rest of the backlog fits nobody; changed tasks may still fit
+            dead = dead_end_key(task)
+            if dead is not None and dead in planner.dead_ends:
+                heapq.heappop(heads)  # so is the rest of its run: not read
+                continue
+            served.add(task.sid)
+            planner.serve(task, matches)
+        elif not from_backlog:
+            served.add(task.sid)
+            planner.serve(task, matches)
+        # else: it is in the changed stream already
+        following = next(streams[number], None)
+        if following is None:
+            heapq.heappop(heads)
+        else:
+            heapq.heapreplace(heads, (following[0], following[1], number, following[2]))
     for task in changed:
         if task.sid not in served:
             planner.serve(task, matches)

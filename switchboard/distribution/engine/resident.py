@@ -104,6 +104,7 @@ class Waiting:
     timeout_at: int | None
     step_deadline: int | None
     key: tuple[int, int, str] | None = None  # its place in its queue's order
+    run: m.DeadEnd | None = None  # the run of its queue's backlog it is in (`runs`)
     step_entered_at: int | None = None
 
 
@@ -145,6 +146,9 @@ class WorkspaceState:
         self.indexes: dict[str, dict[tuple[Path, str], EqualityIndex[m.WorkerState]]] = {}
         self.waiting: dict[str, Waiting] = {}
         self.order: dict[str, SortedList] = {}
+        # the same split by dead-end key (`matching.runs_of`): a pass for a freed worker
+        # reads one task of a run that cannot fit it, not the whole backlog
+        self.runs: dict[str, dict[m.DeadEnd | None, SortedList]] = {}
         self.offers: dict[str, Offer] = {}
         # each worker's live reservations (their count per channel is its slots in use)
         self.offers_of: dict[str, set[str]] = {}
@@ -233,6 +237,7 @@ class WorkspaceState:
         self.ready = {sid: {} for sid in self.queues}
         self.indexes = {}
         self.order = {sid: SortedList() for sid in self.queues}
+        self.runs = {sid: {} for sid in self.queues}
         expressions = [q.target_workers.source for q in self.queues.values()]
         for workflow in self.workflows.values():
             expressions.append(workflow.configuration or "")
@@ -423,7 +428,14 @@ class WorkspaceState:
         task = entry.task
         if task is not None and task.queue_sid in self.queues:
             entry.key = m.task_order_key(task, self.queues[task.queue_sid])
-            self.order[task.queue_sid].add((entry.key, sid))
+            place = (entry.key, sid)
+            self.order[task.queue_sid].add(place)
+            entry.run = m.dead_end_key(task)
+            runs = self.runs[task.queue_sid]
+            run = runs.get(entry.run)
+            if run is None:
+                run = runs[entry.run] = SortedList()
+            run.add(place)
         if entry.timeout_at is not None:
             self._push(entry.timeout_at, "ttl", sid)
         if entry.step_deadline is not None and entry.status == "pending":
@@ -445,7 +457,13 @@ class WorkspaceState:
         self.ignoring_capacity.discard(sid)
         if entry is None or entry.task is None or entry.key is None:
             return
-        self.order[entry.task.queue_sid].discard((entry.key, sid))
+        place = (entry.key, sid)
+        self.order[entry.task.queue_sid].discard(place)
+        runs = self.runs[entry.task.queue_sid]
+        run = runs[entry.run]
+        run.discard(place)
+        if not run:
+            del runs[entry.run]
 
     async def _reload_tasks(self, unit: Unit, sids: set[str]) -> None:
         rows = await unit.select(Task, isin("sid", sorted(sids)))
@@ -624,8 +642,11 @@ class WorkspaceState:
         self.plan_everything = False
         return matches
 
-    def _backlog(self, queue_sid: str) -> Iterator[m.WaitingTask]:
-        for _key, sid in self.order[queue_sid]:
+    def _backlog(self, queue_sid: str) -> list[Iterator[m.WaitingTask]]:
+        return [self._run(run) for run in self.runs[queue_sid].values()]
+
+    def _run(self, run: SortedList) -> Iterator[m.WaitingTask]:
+        for _key, sid in run:
             task = self.waiting[sid].task
             if task is not None:
                 yield task
@@ -643,6 +664,10 @@ class WorkspaceState:
             },
             "waiting": {sid: _waiting(e) for sid, e in sorted(self.waiting.items())},
             "order": {q: [sid for _k, sid in keys] for q, keys in sorted(self.order.items())},
+            "runs": {
+                q: sorted((repr(k), [sid for _k, sid in run]) for k, run in runs.items())
+                for q, runs in sorted(self.runs.items())
+            },
             "offers": {
                 sid: (o.task_sid, o.worker_sid, o.status, o.timeout_at)
                 for sid, o in sorted(self.offers.items())
