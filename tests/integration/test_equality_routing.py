@@ -217,7 +217,7 @@ def test_a_freed_worker_passes_over_the_tasks_it_cannot_take_to_one_it_can() -> 
             await world.dispatcher.wait_idle()
             kept = world.dispatcher.picture(world.ws)
             assert kept is not None
-            runs = [len(run) for queue in kept.runs.values() for run in queue.values()]
+            runs = [len(run.places) for queue in kept.runs.values() for run in queue.values()]
             assert sorted(runs) == [1, 3]
             available = workers.WorkerUpdate(activity_sid=world.activities["Available"])
             await workers.update_worker(

@@ -104,8 +104,17 @@ class Waiting:
     timeout_at: int | None
     step_deadline: int | None
     key: tuple[int, int, str] | None = None  # its place in its queue's order
-    run: m.DeadEnd | None = None  # the run of its queue's backlog it is in (`runs`)
+    run: Run | None = None  # the run of its queue's backlog it is in (`runs`)
     step_entered_at: int | None = None
+
+
+@dataclass(slots=True)
+class Run:
+    """Waiting tasks of one queue that fit the same workers (one dead-end key), in the
+    engine's order; shared by its tasks' entries, so a task costs one reference."""
+
+    key: m.DeadEnd | None
+    places: SortedList
 
 
 @dataclass(slots=True)
@@ -148,7 +157,7 @@ class WorkspaceState:
         self.order: dict[str, SortedList] = {}
         # the same split by dead-end key (`matching.runs_of`): a pass for a freed worker
         # reads one task of a run that cannot fit it, not the whole backlog
-        self.runs: dict[str, dict[m.DeadEnd | None, SortedList]] = {}
+        self.runs: dict[str, dict[m.DeadEnd | None, Run]] = {}
         self.offers: dict[str, Offer] = {}
         # each worker's live reservations (their count per channel is its slots in use)
         self.offers_of: dict[str, set[str]] = {}
@@ -430,12 +439,13 @@ class WorkspaceState:
             entry.key = m.task_order_key(task, self.queues[task.queue_sid])
             place = (entry.key, sid)
             self.order[task.queue_sid].add(place)
-            entry.run = m.dead_end_key(task)
             runs = self.runs[task.queue_sid]
-            run = runs.get(entry.run)
+            key = m.dead_end_key(task)
+            run = runs.get(key)
             if run is None:
-                run = runs[entry.run] = SortedList()
-            run.add(place)
+                run = runs[key] = Run(key, SortedList())
+            run.places.add(place)
+            entry.run = run
         if entry.timeout_at is not None:
             self._push(entry.timeout_at, "ttl", sid)
         if entry.step_deadline is not None and entry.status == "pending":
@@ -459,11 +469,11 @@ class WorkspaceState:
             return
         place = (entry.key, sid)
         self.order[entry.task.queue_sid].discard(place)
-        runs = self.runs[entry.task.queue_sid]
-        run = runs[entry.run]
-        run.discard(place)
-        if not run:
-            del runs[entry.run]
+        run = entry.run
+        assert run is not None
+        run.places.discard(place)
+        if not run.places:
+            del self.runs[entry.task.queue_sid][run.key]
 
     async def _reload_tasks(self, unit: Unit, sids: set[str]) -> None:
         rows = await unit.select(Task, isin("sid", sorted(sids)))
@@ -645,8 +655,8 @@ class WorkspaceState:
     def _backlog(self, queue_sid: str) -> list[Iterator[m.WaitingTask]]:
         return [self._run(run) for run in self.runs[queue_sid].values()]
 
-    def _run(self, run: SortedList) -> Iterator[m.WaitingTask]:
-        for _key, sid in run:
+    def _run(self, run: Run) -> Iterator[m.WaitingTask]:
+        for _key, sid in run.places:
             task = self.waiting[sid].task
             if task is not None:
                 yield task
@@ -665,7 +675,7 @@ class WorkspaceState:
             "waiting": {sid: _waiting(e) for sid, e in sorted(self.waiting.items())},
             "order": {q: [sid for _k, sid in keys] for q, keys in sorted(self.order.items())},
             "runs": {
-                q: sorted((repr(k), [sid for _k, sid in run]) for k, run in runs.items())
+                q: sorted((repr(k), [sid for _k, sid in run.places]) for k, run in runs.items())
                 for q, runs in sorted(self.runs.items())
             },
             "offers": {
