@@ -166,6 +166,9 @@ class WorkspaceState:
         self.channel_owner: dict[str, str] = {}
         self.timers: list[tuple[int, str, str]] = []
         self.time_sensitive = False
+        # the minute (UTC) of the last plan: time-of-day expressions read the minute, so
+        # the picture is at rest for them only within it
+        self.planned_minute: int | None = None
         # a strategy reads today's work: the picture is read again each new day (UTC)
         self.day_sensitive = False
         self.day = 0
@@ -632,7 +635,10 @@ class WorkspaceState:
     def plan(self, now: int) -> list[m.Match]:
         """The reservations to make now; the picture is at rest afterwards."""
         members = self.member_lists()
-        if self.plan_everything or self.time_sensitive:
+        minute = now // MINUTE_MS
+        new_minute = self.time_sensitive and minute != self.planned_minute
+        self.planned_minute = minute
+        if self.plan_everything or new_minute:
             tasks = tuple(e.task for e in self.waiting.values() if e.task is not None)
             planner = m.Planner(self.snapshot(now, tasks), members)
             matches = planner.plan()
