@@ -20,6 +20,11 @@ and that same German-speaking worker, 20,000 waiting tasks against 30; each task
 created (in English) and routed by a pass of its own. What fits such a target changes
 only with the minute, so the owner plans everything at each new minute and, within
 one, only what changed; it used to plan everything on every pass.
+
+The fourth: the same with a `no_agent_timeout` target (a Switchboard extension: move
+on when nobody of the queue is logged in for that long). The owner looks at each
+queue's tasks at such targets only when they are new or the count starts; it used to
+look at every one of them on every loop.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 from bench import diagnose, many_workers, memory
 from bench.center import Center, create_center, open_core
@@ -40,6 +46,7 @@ NAME = "task creation with a backlog"
 TARGET_RATIO = 1.5  # issue 10: no per-pass cost proportional to the backlog
 TARGET = "worker.lang == task.lang"
 TIMED = f"taskrouter.currentTime >= 0 AND {TARGET}"
+NO_AGENT = 3_600  # seconds: nobody logged in for an hour (the worker is)
 SMALL = 30
 TOGGLES = 50
 WARMUP = 3
@@ -86,9 +93,14 @@ async def _freed(config: Config, workdir: Path) -> tuple[float, float]:
     return await _per_toggle(full, TOGGLES), await _per_toggle(small, TOGGLES)
 
 
-async def _timed(config: Config, workdir: Path) -> tuple[float, float]:
-    full = await create_center(workdir / "timed-full.db", 1, attributes=_german, target=TIMED)
-    small = await create_center(workdir / "timed-small.db", 1, attributes=_german, target=TIMED)
+async def _timed(
+    config: Config, workdir: Path, target: str = TIMED, no_agent: int | None = None
+) -> tuple[float, float]:
+    name = "timed" if no_agent is None else "no-agent"
+    options: dict[str, Any] = {"attributes": _german, "target": target}
+    options["no_agent_timeout"] = no_agent
+    full = await create_center(workdir / f"{name}-full.db", 1, **options)
+    small = await create_center(workdir / f"{name}-small.db", 1, **options)
     await memory.fill(full, config.backlog_tasks)
     await memory.fill(small, SMALL)
     english = {"lang": "en"}
@@ -113,6 +125,7 @@ def run(config: Config, workdir: Path) -> list[Result]:
     (cpu, statements), (cpu_empty, statements_empty) = asyncio.run(_measure(config, workdir))
     freed_cpu, freed_small = asyncio.run(_freed(config, workdir))
     timed_cpu, timed_small = asyncio.run(_timed(config, workdir))
+    waiting_cpu, waiting_small = asyncio.run(_timed(config, workdir, TARGET, NO_AGENT))
     ratio = cpu / cpu_empty if cpu_empty else float("inf")
     result = Result(
         NAME,
@@ -159,6 +172,20 @@ def run(config: Config, workdir: Path) -> list[Result]:
         ],
     )
     timed_ratio = timed_cpu / timed_small if timed_small else float("inf")
+    waiting = Result(
+        NAME,
+        f"CPU per task created and routed, no_agent_timeout target, {config.backlog_tasks:,} "
+        f"tasks waiting vs {SMALL}",
+        waiting_cpu,
+        "s",
+        waiting_small,
+        better="lower",
+        notes=[
+            f"target `{TARGET}` with no_agent_timeout {NO_AGENT} s; each task created "
+            "through the service layer and routed by a pass of its own",
+        ],
+    )
+    waiting_ratio = waiting_cpu / waiting_small if waiting_small else float("inf")
     return [
         result.judge(
             f"<= {TARGET_RATIO}x",
@@ -178,5 +205,11 @@ def run(config: Config, workdir: Path) -> list[Result]:
             timed_ratio <= TARGET_RATIO,
             "profile the pass (py-spy): within one minute a time-of-day target should be "
             "planned incrementally (`WorkspaceState.planned_minute`)",
+        ),
+        waiting.judge(
+            f"<= {TARGET_RATIO}x",
+            waiting_ratio <= TARGET_RATIO,
+            "profile the dispatcher loop (py-spy): the no-agent watch should look at each "
+            "queue once, not at each waiting task (`WorkspaceState._watch_no_agents`)",
         ),
     ]

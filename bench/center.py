@@ -70,11 +70,13 @@ async def create_center(
     target: str | None = None,
     offline: int = 0,
     skip_if: str | None = None,
+    no_agent_timeout: int | None = None,
 ) -> Center:
     """Account, workspace, one `1==1` queue, a workflow to it and `workers` workers, the
     first `offline` of them Offline, the rest Available (attributes `{"n": index}` unless
     `attributes` says otherwise; `target`: the workflow's target expression, if any;
-    `skip_if`: a filter before the default one, to the same queue, with that skip_if)."""
+    `skip_if`: a filter before the default one, to the same queue, with that skip_if;
+    `no_agent_timeout`: the default target's, in seconds)."""
     return await create_center_at(
         sqlite_url(path),
         workers,
@@ -83,6 +85,7 @@ async def create_center(
         target=target,
         offline=offline,
         skip_if=skip_if,
+        no_agent_timeout=no_agent_timeout,
     )
 
 
@@ -95,6 +98,7 @@ async def create_center_at(
     target: str | None = None,
     offline: int = 0,
     skip_if: str | None = None,
+    no_agent_timeout: int | None = None,
 ) -> Center:
     """The same center in any database (PostgreSQL for the scale-out benchmark)."""
     core = open_core(url)
@@ -109,9 +113,11 @@ async def create_center_at(
         queue = await create_task_queue(
             svc, account.sid, workspace.sid, TaskQueueFields("All", "1==1")
         )
-        default: dict[str, str] = {"queue": queue.sid}
+        default: dict[str, str | int] = {"queue": queue.sid}
         if target is not None:
             default["expression"] = target
+        if no_agent_timeout is not None:
+            default["no_agent_timeout"] = no_agent_timeout
         filters = []
         if skip_if is not None:
             first = {"queue": queue.sid, "skip_if": skip_if}

@@ -234,6 +234,21 @@ async def test_the_no_agent_count_starts_again_when_someone_logs_in_and_out(
     assert (await center.get(Task, task)).task_queue_sid == voicemail
 
 
+async def test_a_task_that_joins_a_queue_already_counting_waits_its_own_timeout(
+    center: Center,
+) -> None:
+    await center.worker("Sam", activity="Offline", skill="sales")
+    workflow, voicemail = await _no_agent_workflow(center)
+    first = await _task(center, workflow)
+    await center.advance(30)
+    second = await _task(center, workflow)
+    await center.advance(31)
+    assert (await center.get(Task, first)).task_queue_sid == voicemail
+    assert (await center.get(Task, second)).task_queue_sid != voicemail
+    await center.advance(30)
+    assert (await center.get(Task, second)).task_queue_sid == voicemail
+
+
 async def _set_activity(center: Center, worker: str, activity: str) -> None:
     update = WorkerUpdate(activity_sid=center.activities[activity])
     await update_worker(center.svc, center.account_sid, center.workspace_sid, worker, update)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import heapq
 import sys
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,7 +182,10 @@ class WorkspaceState:
         self.rests: dict[str, int] = {}
         # tasks waiting at a target with `no_agent_timeout`; since when each of their
         # queues has had no worker logged in; when each such task moves on
-        self.no_agent_waits: set[str] = set()
+        # (by queue: a loop looks at each queue once, and at each task only when it is
+        # new there or when the queue's last worker logged out)
+        self.no_agent_waits: dict[str, set[str]] = {}
+        self.no_agent_new: dict[str, set[str]] = {}
         self.no_agent: dict[str, int] = {}
         self.no_agent_deadlines: dict[str, int] = {}
         self.unchecked: set[str] = set()
@@ -456,15 +459,24 @@ class WorkspaceState:
         if not entry.skip_checked:
             self.unchecked.add(sid)
         if task is not None and entry.status == "pending" and _no_agent_timeout(entry.target):
-            self.no_agent_waits.add(sid)  # see `_watch_no_agents`
+            # see `_watch_no_agents`
+            self.no_agent_waits.setdefault(task.queue_sid, set()).add(sid)
+            self.no_agent_new.setdefault(task.queue_sid, set()).add(sid)
         if task is not None and task.ignore_capacity:
             self.ignoring_capacity.add(sid)
         self.fresh_tasks.add(sid)
 
     def _drop_task(self, sid: str) -> None:
-        self.no_agent_waits.discard(sid)
-        self.no_agent_deadlines.pop(sid, None)
         entry = self.waiting.pop(sid, None)
+        self.no_agent_deadlines.pop(sid, None)
+        if entry is not None and entry.task is not None:
+            queue_sid = entry.task.queue_sid
+            for by_queue in (self.no_agent_waits, self.no_agent_new):
+                sids = by_queue.get(queue_sid)
+                if sids is not None and sid in sids:
+                    sids.discard(sid)
+                    if not sids:
+                        del by_queue[queue_sid]
         self.fresh_tasks.discard(sid)
         self.unchecked.discard(sid)
         self.ignoring_capacity.discard(sid)
@@ -720,29 +732,35 @@ class WorkspaceState:
     def _watch_no_agents(self, now: int) -> None:
         """Start (or stop) counting how long the queues of tasks at a `no_agent_timeout`
         target have had no worker logged in, and time those tasks out accordingly. The
-        count lives in the owner's memory: a new owner starts it again."""
-        queues: dict[str, bool] = {}
-        for sid in self.no_agent_waits:
-            entry = self.waiting[sid]
-            assert entry.task is not None and entry.target is not None
-            queue = entry.task.queue_sid
-            if queue not in queues:
-                queues[queue] = self._logged_in(queue)
-                if queues[queue]:
-                    self.no_agent.pop(queue, None)
-                else:
-                    self.no_agent.setdefault(queue, now)
+        count lives in the owner's memory: a new owner starts it again. Each queue is
+        looked at once; its tasks only when they are new or the count starts."""
+        for queue, sids in self.no_agent_waits.items():
+            if self._logged_in(queue):
+                if self.no_agent.pop(queue, None) is not None:
+                    for sid in sids:
+                        self.no_agent_deadlines.pop(sid, None)
+                self.no_agent_new.pop(queue, None)
+                continue
             since = self.no_agent.get(queue)
             if since is None:
-                self.no_agent_deadlines.pop(sid, None)
-                continue
-            timeout = entry.target.no_agent_timeout or 0
-            at = max(since, entry.step_entered_at or since) + timeout * 1000
-            if self.no_agent_deadlines.get(sid) != at:
-                self.no_agent_deadlines[sid] = at
-                self._push(at, "noagent", sid)
-        for queue in [q for q in self.no_agent if q not in queues]:
+                since = self.no_agent[queue] = now
+                todo: Iterable[str] = sids
+            else:
+                todo = self.no_agent_new.get(queue, ())
+            for sid in todo:
+                self._time_out_no_agent(sid, since)
+            self.no_agent_new.pop(queue, None)
+        for queue in [q for q in self.no_agent if q not in self.no_agent_waits]:
             del self.no_agent[queue]
+
+    def _time_out_no_agent(self, sid: str, since: int) -> None:
+        entry = self.waiting[sid]
+        assert entry.target is not None
+        timeout = entry.target.no_agent_timeout or 0
+        at = max(since, entry.step_entered_at or since) + timeout * 1000
+        if self.no_agent_deadlines.get(sid) != at:
+            self.no_agent_deadlines[sid] = at
+            self._push(at, "noagent", sid)
 
     def _logged_in(self, queue_sid: str) -> bool:
         """Whether any worker of the queue is logged in: in another activity than the
