@@ -62,8 +62,7 @@ async def _writes(center: Center, requests: int) -> dict[int, list[tuple[float, 
             sid = sids.new_sid(sids.TASK)
             rows: list[object] = [replace(task, sid=sid)]
             for event in events:
-                new = sids.new_sid(sids.EVENT)
-                rows.append(replace(event, seq=None, sid=new, task_sid=sid, resource_sid=sid))
+                rows.append(replace(event, seq=None, task_sid=sid, resource_sid=sid))
             return rows
 
         runs: dict[int, list[tuple[float, float]]] = {}

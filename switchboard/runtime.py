@@ -57,6 +57,7 @@ from switchboard.distribution.callbacks.wiring import CallbackEngine
 from switchboard.distribution.domain.records import Event, Task
 from switchboard.distribution.engine.dispatcher import Dispatcher
 from switchboard.distribution.journal.events import event_dict
+from switchboard.distribution.journal.queries import event_sid_is
 from switchboard.distribution.journal.retention import EventRetention
 from switchboard.distribution.persistence.sql_statistics import SqlStatistics
 from switchboard.distribution.realtime import wiring as realtime
@@ -487,7 +488,7 @@ def _coordinator(store: Store, services: Services) -> Coordinator:
 
     async def load_event(sid: str) -> dict[str, Any] | None:
         async with store.read() as unit:
-            row = await unit.first(Event, eq("sid", sid))
+            row = await unit.first(Event, event_sid_is(sid))
         return event_dict(row) if row is not None else None
 
     dsn = store.url.replace("postgresql+asyncpg://", "postgresql://", 1)

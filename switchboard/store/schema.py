@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Protocol
@@ -49,7 +49,20 @@ class RowCodec(Protocol):
 
     def encode(self, fields: Mapping[str, Any]) -> dict[str, Any]: ...
 
-    def decode(self, stored: Mapping[str, Any]) -> dict[str, Any]: ...
+    def encode_many(
+        self, rows: Sequence[Mapping[str, Any]], consecutive: bool
+    ) -> list[dict[str, Any]]:
+        """Rows written together, in order (`consecutive`: the database numbers them one
+        after the other, so a row may refer to an earlier one by the difference)."""
+        ...
+
+    def bases(self, stored: Sequence[Mapping[str, Any]]) -> set[Any]:
+        """The keys of the rows these stored rows refer to (read with them)."""
+        ...
+
+    def decode(
+        self, stored: Mapping[str, Any], bases: Mapping[Any, Mapping[str, Any]] | None = None
+    ) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -86,9 +99,21 @@ class RecordType:
         row = {name: fields[name] for name in self.fields}
         return row if self.codec is None else self.codec.encode(row)
 
-    def record(self, stored: Mapping[str, Any]) -> Any:
-        """The record of a stored row (through the table's codec, when it has one)."""
-        return self.cls(**(stored if self.codec is None else self.codec.decode(stored)))
+    def rows(self, records: Sequence[Any], consecutive: bool) -> list[dict[str, Any]]:
+        """The rows of records written together, in order, as stored."""
+        if self.codec is None:
+            return [self.row(record) for record in records]
+        fields = [{name: r.__dict__[name] for name in self.fields} for r in records]
+        return self.codec.encode_many(fields, consecutive)
+
+    def record(
+        self, stored: Mapping[str, Any], bases: Mapping[Any, Mapping[str, Any]] | None = None
+    ) -> Any:
+        """The record of a stored row (through the table's codec, when it has one;
+        `bases`: stored rows by key, among them those the row refers to)."""
+        if self.codec is None:
+            return self.cls(**stored)
+        return self.cls(**self.codec.decode(stored, bases))
 
     def refuse_coded(self, names: Any) -> None:
         """Criteria and bulk updates compare stored values: not on coded columns."""

@@ -67,6 +67,7 @@ from switchboard.store.cache import RecordCache
 from switchboard.store.direct import DirectStatements, prepared
 from switchboard.store.group_commit import GroupCommitter
 from switchboard.store.schema import RecordType, Schema
+from switchboard.store.sid_keys import keyed_columns, sid_keys
 from switchboard.store.tracking import CommitHook, Observers, Tracker
 
 R = TypeVar("R")
@@ -120,6 +121,33 @@ def _insert_of(rt: RecordType) -> Any:
     statement = _INSERTS.get(rt.table)
     if statement is None:
         statement = _INSERTS[rt.table] = prepared(rt.table.insert())
+    return statement
+
+
+_KEYED: dict[Any, tuple[str, ...]] = {}  # by table
+_ADD_KEYS = sqlite_insert(sid_keys).on_conflict_do_nothing()
+
+
+def _keyed(rt: RecordType) -> tuple[str, ...]:
+    """The columns of a table stored as keys (store/sid_keys.py)."""
+    names = _KEYED.get(rt.table)
+    if names is None:
+        names = _KEYED[rt.table] = keyed_columns(rt.table)
+    return names
+
+
+_RETURNING: dict[Any, Any] = {}  # by table
+_LAST_ROWID = text("SELECT last_insert_rowid()")
+
+
+def _insert_returning_of(rt: RecordType) -> Any:
+    """An INSERT that returns the keys the database gave, in the order of its rows."""
+    statement = _RETURNING.get(rt.table)
+    if statement is None:
+        assert rt.autoincrement is not None
+        column = rt.table.c[rt.autoincrement]
+        statement = rt.table.insert().returning(column, sort_by_parameter_order=True)
+        _RETURNING[rt.table] = statement
     return statement
 
 
@@ -406,8 +434,11 @@ class SqlUnit:
         writable: bool,
         cache: RecordCache | None = None,
         stale: Changes | None = None,
+        known_keys: set[str] | None = None,
     ) -> None:
         self.connection = connection
+        # sids known to have a row in `sid_keys` (committed), shared by the store's units
+        self._known_keys = known_keys
         self.schema = schema
         self.dialect = dialect
         self.writable = writable
@@ -433,8 +464,21 @@ class SqlUnit:
 
     # --- reads ------------------------------------------------------------------------
 
-    def _record(self, rt: RecordType, row: Any) -> Any:
-        return self._t.adopt(rt, rt.record(row._mapping))
+    async def _records(self, rt: RecordType, rows: Sequence[Any]) -> list[Any]:
+        """The records of rows read, with the rows they refer to (a codec's `bases`)
+        read too when the query did not find them."""
+        stored = [row._mapping for row in rows]
+        bases = None
+        wanted = rt.codec.bases(stored) if rt.codec is not None and stored else None
+        if wanted:
+            [key] = rt.key
+            bases = {row[key]: row for row in stored}
+            missing = sorted(wanted - bases.keys())
+            if missing:
+                query = select(rt.table).where(rt.table.c[key].in_(missing))
+                for row in (await self.connection.execute(query)).all():
+                    bases[row._mapping[key]] = row._mapping
+        return [self._t.adopt(rt, rt.record(row, bases)) for row in stored]
 
     async def get(self, kind: type[R], key: Any) -> R | None:
         rt = self.schema.of(kind)
@@ -458,7 +502,7 @@ class SqlUnit:
         row = (await self.connection.execute(rt.by_key, rt.key_params(normal))).first()
         if row is None:
             return None
-        record = self._record(rt, row)
+        [record] = await self._records(rt, [row])
         if cache is not None:
             cache.put(kind, normal, record, epoch)
         return record  # type: ignore[no-any-return]
@@ -490,7 +534,7 @@ class SqlUnit:
             if offset:
                 query = query.offset(offset)
             rows = (await self.connection.execute(query)).all()
-        found = [self._record(rt, row) for row in rows]
+        found = await self._records(rt, rows)
         if cache is not None and listed is not None:
             cache.put_list(kind, *listed, found, epoch)
         return found
@@ -578,6 +622,7 @@ class SqlUnit:
         rt = self.schema.of(kind)
         rt.refuse_coded(values)
         await self._autoflush()
+        await self._give_keys(rt, [values])
         sql_values = {
             name: (rt.table.c[name] + value.amount if isinstance(value, Inc) else value)
             for name, value in values.items()
@@ -620,6 +665,7 @@ class SqlUnit:
             return
         rt = self.schema.of(kind)
         await self._autoflush()
+        await self._give_keys(rt, rows)
         insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
         statement = insert(rt.table).values([dict(row) for row in rows])
         statement = statement.on_conflict_do_update(
@@ -667,6 +713,7 @@ class SqlUnit:
                 await self._run_updates(statement, batch)
                 batch = []
             statement = shape
+            await self._give_keys(rt, [changed])
             params = rt.key_params(rt.key_of(record))
             params.update({f"v_{name}": value for name, value in changed.items()})
             batch.append((rt, record, params))
@@ -691,16 +738,58 @@ class SqlUnit:
             else:
                 batches.append((rt, [record]))
         for rt, records in batches:
-            rows = [rt.row(r) for r in records]
-            if rt.autoincrement is not None:
+            name = rt.autoincrement
+            # rows the database numbers; on SQLite one after the other (see below)
+            numbered = name is not None and all(getattr(r, name) is None for r in records)
+            rows = rt.rows(records, consecutive=numbered and self.dialect == "sqlite")
+            if name is not None:
                 for row in rows:
-                    if row[rt.autoincrement] is None:
-                        del row[rt.autoincrement]
+                    if row[name] is None:
+                        del row[name]
+            await self._give_keys(rt, rows)
+            if numbered:
+                await self._insert_numbered(rt, records, rows)
+                continue
             await self.connection.execute(_insert_of(rt), rows)
             for record in records:
                 if rt.autoincrement is None or getattr(record, rt.autoincrement) is not None:
                     self._t.adopt(rt, record)
                     self._t.note(rt, record)
+
+    async def _give_keys(self, rt: RecordType, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Every sid these rows hold in a keyed column has its row in `sid_keys` before
+        they are written (store/sid_keys.py; SQLite only): otherwise the key it is
+        written as would be NULL."""
+        names = _keyed(rt)
+        if not names or self.dialect != "sqlite":
+            return
+        wanted = {row[name] for row in rows for name in names if row.get(name) is not None}
+        known = self._known_keys
+        new = wanted - known if known is not None else wanted
+        if not new:
+            return
+        await self.connection.execute(_ADD_KEYS, [{"sid": sid} for sid in sorted(new)])
+        if known is not None:
+            self.after_commit(lambda: known.update(new))
+
+    async def _insert_numbered(
+        self, rt: RecordType, records: list[Any], rows: list[dict[str, Any]]
+    ) -> None:
+        """Rows the database numbers, and their records told their numbers (an event's
+        sid is derived from its number). SQLite numbers the rows of one statement
+        consecutively (the largest rowid plus one, and this transaction is the only
+        writer), so the last one tells them all; PostgreSQL returns them."""
+        name = rt.autoincrement
+        assert name is not None
+        if self.dialect == "postgresql":
+            result = await self.connection.execute(_insert_returning_of(rt), rows)
+            keys: Sequence[int] = [key for (key,) in result.all()]
+        else:
+            await self.connection.execute(_insert_of(rt), rows)
+            [(last,)] = (await self.connection.execute(_LAST_ROWID)).all()
+            keys = range(last - len(rows) + 1, last + 1)
+        for record, key in zip(records, keys, strict=True):
+            setattr(record, name, key)
 
     def after_commit(self, hook: Callable[[], Awaitable[None] | None]) -> None:
         self._t.add_hook(hook)
@@ -757,6 +846,8 @@ class SqlStore:
         self.cache = RecordCache(schema.cached) if schema.cached else None
         self._global_lock = asyncio.Lock()
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # sids with a committed row in `sid_keys` (SQLite: store/sid_keys.py)
+        self.known_keys: set[str] = set()
         self._groups = (
             GroupCommitter(self._begin_locked)
             if group_commit and self.kind == "postgresql"
@@ -797,7 +888,14 @@ class SqlStore:
                 await connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(lock)}
                 )
-            unit = SqlUnit(connection, self.schema, self.kind, writable=True, cache=self.cache)
+            unit = SqlUnit(
+                connection,
+                self.schema,
+                self.kind,
+                writable=True,
+                cache=self.cache,
+                known_keys=self.known_keys,
+            )
             yield unit
             await unit.flush()
         await self._after_commit(lock, unit)
@@ -818,6 +916,7 @@ class SqlStore:
                         LoopConnection(connection, self._direct),
                         self.schema,
                         self.kind,
+                        known_keys=self.known_keys,
                         writable=True,
                         cache=self.cache,
                     )
@@ -904,6 +1003,7 @@ class SqlStore:
                 group.connection,
                 self.schema,
                 self.kind,
+                known_keys=self.known_keys,
                 writable=True,
                 cache=self.cache,
                 stale=group.written,

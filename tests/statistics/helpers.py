@@ -16,6 +16,7 @@ import httpx
 
 from switchboard.distribution.domain.records import Event, Worker
 from switchboard.distribution.engine.dispatcher import Dispatcher
+from switchboard.distribution.journal.queries import event_sid_is
 from switchboard.kernel.clock import FakeClock
 from switchboard.kernel.criteria import eq
 from switchboard.kernel.ports import Store
@@ -142,7 +143,7 @@ class Scene:
         """Set the instant (epoch ms) of events, by event sid."""
         async with self.store.transaction() as unit:
             for sid, instant in dates.items():
-                await unit.update_where(Event, {"event_date": instant}, eq("sid", sid))
+                await unit.update_where(Event, {"event_date": instant}, event_sid_is(sid))
 
     async def retime_all(self, instant: int) -> None:
         """Move every event of the workspace to one instant (then pin the interesting ones)."""
@@ -151,7 +152,7 @@ class Scene:
 
     async def set_event_data(self, sid: str, **fields: Any) -> None:
         async with self.store.transaction() as unit:
-            row = await unit.first(Event, eq("sid", sid))
+            row = await unit.first(Event, event_sid_is(sid))
             assert row is not None
             row.event_data = json.dumps({**json.loads(row.event_data), **fields})
 

@@ -45,7 +45,6 @@ def _event(scene: Scene, fake: Fake, event_type: str, at: int) -> Event:
         "target_index": fake.step[1],
     }
     return Event(
-        sid=sids.new_sid(sids.EVENT),
         account_sid=scene.workspace["account_sid"],
         workspace_sid=scene.sid,
         event_type=event_type,

@@ -17,7 +17,7 @@ from sqlalchemy import MetaData, insert, select
 from sqlalchemy.engine import Connection
 
 from switchboard.database import SCHEMA, alembic_config, upgrade
-from switchboard.distribution.domain.records import Event
+from switchboard.distribution.domain.records import Event, event_sid_of
 from switchboard.distribution.persistence import event_types
 from switchboard.kernel.criteria import eq
 from switchboard.store.compact_sid import unpack
@@ -66,6 +66,12 @@ def _event(sid: str, description: str) -> dict[str, Any]:
     }
 
 
+def _record(row: dict[str, Any]) -> dict[str, Any]:
+    """The fields of the record of an event row, but its number."""
+    fields = {name: value for name, value in row.items() if name != "sid"}
+    return {**fields, "legacy_sid": None, "seq": None}
+
+
 OLD = _event("EV" + "a" * 32, f"Task {TASK} entered TaskQueue 100% All")
 NEW = _event("EV" + "b" * 32, f"Task {TASK} entered TaskQueue 50%s %t All")
 
@@ -100,14 +106,32 @@ def _raw(connection: Connection) -> dict[str, dict[str, Any]]:
     meta.reflect(connection, only=["events"])
     table = meta.tables["events"]
     rows = connection.execute(select(table)).mappings().all()
-    return {
-        unpack(row["sid"]): {
-            k: event_types.unpack(v) if k == "event_type" else unpack(v)
+    keys = _sid_keys(connection)
+    found = {}
+    for row in rows:
+        stored = {
+            "sid" if k == "legacy_sid" else k: event_types.unpack(v)
+            if k == "event_type"
+            else keys.get(v, v)
+            if k in KEYED
+            else unpack(v)
             for k, v in row.items()
             if k != "seq"
         }
-        for row in rows
-    }
+        stored["sid"] = stored["sid"] or event_sid_of(row["seq"])  # derived: not stored
+        found[stored["sid"]] = stored
+    return found
+
+
+KEYED = ("account_sid", "workspace_sid", "workflow_sid", "task_queue_sid")
+
+
+def _sid_keys(connection: Connection) -> dict[str, str]:
+    """`sid_keys` as stored, by the text of the key (SQLite, migration 0022), else {}."""
+    if "sid_keys" not in connection.dialect.get_table_names(connection):
+        return {}
+    rows = connection.exec_driver_sql("SELECT CAST(key AS TEXT), sid FROM sid_keys").all()
+    return dict(rows)
 
 
 def _stored_types(connection: Connection) -> list[str]:
@@ -119,8 +143,17 @@ def _sid_kinds(connection: Connection) -> set[type]:
     meta = MetaData()
     meta.reflect(connection, only=["events"])
     table = meta.tables["events"]
-    columns = [table.c[name] for name in ("sid", "account_sid", "workspace_sid", "task_sid")]
-    return {type(value) for row in connection.execute(select(*columns)) for value in row}
+    sid = "sid" if "sid" in table.c else "legacy_sid"
+    columns = [table.c[name] for name in (sid, "resource_sid", "task_sid")]
+    rows = connection.execute(select(*columns))
+    return {type(value) for row in rows for value in row if value is not None}
+
+
+def _keyed_lengths(connection: Connection) -> set[int]:
+    """The lengths of what the keyed columns hold, raw."""
+    names = ", ".join(KEYED)
+    rows = connection.exec_driver_sql(f"SELECT {names} FROM events").all()  # noqa: S608
+    return {len(value) for row in rows for value in row if value is not None}
 
 
 async def _read(url: str) -> dict[str, Event]:
@@ -143,26 +176,33 @@ async def test_events_are_stored_compact_and_read_whole_across_the_migration(url
     store = SqlStore(url, SCHEMA)
     try:
         await upgrade(store)
+        written = Event(**{name: value for name, value in NEW.items() if name != "sid"})
         async with store.transaction(WS) as unit:
-            unit.add(Event(**NEW))
+            unit.add(written)
     finally:
         await store.dispose()
+    # a new event's sid is derived from its number (migration 0020), the old one's kept
+    assert written.legacy_sid is None and written.seq is not None
+    new_sid = written.sid
+    assert new_sid == event_sid_of(written.seq)
 
     # through the store: both whole, exactly as written
     read = await _read(url)
     assert {sid: {**vars(e), "seq": None} for sid, e in read.items()} == {
-        OLD["sid"]: {**OLD, "seq": None},
-        NEW["sid"]: {**NEW, "seq": None},
+        OLD["sid"]: {**_record(OLD), "legacy_sid": OLD["sid"]},
+        new_sid: _record(NEW),
     }
 
     # on disk: the old row as it was (its `%` escaped), the new one compact; on SQLite
     # every sid, the old rows' too, is 18 bytes and every type a code (migration 0018)
     sqlite = url.startswith("sqlite")
     assert await _sync(url, _sid_kinds) == ({bytes} if sqlite else {str})
+    # ... but the account, workspace, workflow and queue are keys (migration 0022)
+    assert await _sync(url, _keyed_lengths) == ({1} if sqlite else {34})
     assert await _sync(url, _stored_types) == (["8", "8"] if sqlite else [OLD["event_type"]] * 2)
     raw = await _sync(url, _raw)
     assert raw[OLD["sid"]] == {**OLD, "description": OLD["description"].replace("%", "%%")}
-    new = raw[NEW["sid"]]
+    new = raw[new_sid]
     assert (new["resource_sid"], new["actor_type"], new["actor_sid"], new["source"]) == (
         None,
         None,
@@ -178,5 +218,5 @@ async def test_events_are_stored_compact_and_read_whole_across_the_migration(url
         command.downgrade(alembic_config(url, connection), BEFORE)
         return _raw(connection), _sid_kinds(connection), _stored_types(connection)
 
-    whole = {OLD["sid"]: OLD, NEW["sid"]: NEW}
+    whole = {OLD["sid"]: OLD, new_sid: {**NEW, "sid": new_sid}}
     assert await _sync(url, down) == (whole, {str}, [OLD["event_type"]] * 2)

@@ -378,11 +378,11 @@ async def test_accumulate_inserts_then_adds(seeded: Store) -> None:
 
 
 async def test_sequence_numbers_follow_commit_order(seeded: Store) -> None:
+    written = []
     for n in range(3):
         async with seeded.transaction(WS) as unit:
-            unit.add(
+            written.append(
                 Event(
-                    sid=sid("EV", n),
                     account_sid=ACCOUNT,
                     workspace_sid=WS,
                     event_type="x",
@@ -393,12 +393,37 @@ async def test_sequence_numbers_follow_commit_order(seeded: Store) -> None:
                     event_date=0,
                 )
             )
+            unit.add(written[-1])
     async with seeded.read() as unit:
         events = await unit.select(Event, order=[asc("seq")])
-    assert [e.sid for e in events] == [sid("EV", n) for n in range(3)]
+    assert [e.resource_sid for e in events] == [sid("WT", n) for n in range(3)]
     seqs = [e.seq for e in events]
     assert None not in seqs
     assert seqs == sorted(seq or 0 for seq in seqs) and len(set(seqs)) == 3
+    # a written record knows its number, and so its sid, as it is read back
+    assert [(e.seq, e.sid) for e in written] == [(e.seq, e.sid) for e in events]
+
+
+async def test_records_written_together_are_numbered_in_the_order_added(seeded: Store) -> None:
+    async with seeded.transaction(WS) as unit:
+        written = [
+            Event(
+                account_sid=ACCOUNT,
+                workspace_sid=WS,
+                event_type="x",
+                resource_type="task",
+                resource_sid=sid("WT", n),
+                description="",
+                event_data="{}",
+                event_date=0,
+            )
+            for n in range(5)
+        ]
+        for event in written:
+            unit.add(event)
+    async with seeded.read() as unit:
+        events = await unit.select(Event, order=[asc("seq")])
+    assert [(e.seq, e.resource_sid) for e in written] == [(e.seq, e.resource_sid) for e in events]
 
 
 async def test_hooks_run_after_commit_only(seeded: Store) -> None:

@@ -20,7 +20,6 @@ WORKSPACES = ("WS" + "1" * 32, "WS" + "2" * 32)
 
 def _event(n: int, workspace_sid: str, event_date: int) -> Event:
     return Event(
-        sid=f"EV{n:032x}",
         account_sid="AC" + "9" * 32,
         workspace_sid=workspace_sid,
         event_type="task.created",

@@ -1,6 +1,6 @@
 """Single-column indexes on mostly-NULL columns hold only their non-NULL values (issue 10,
 disk per task), and the lookups that need them still use them, on SQLite and PostgreSQL
-(migration 0019)."""
+(migrations 0019 and 0020)."""
 
 from __future__ import annotations
 
@@ -19,12 +19,14 @@ from tests.databases import create_postgres_database, drop_postgres_database, re
 LOOKUPS = {
     "ix_events_task_sid": "SELECT seq FROM events WHERE task_sid = :v",
     "ix_events_worker_sid": "SELECT seq FROM events WHERE worker_sid IN (:v, :w)",
+    "ix_events_legacy_sid": "SELECT seq FROM events WHERE legacy_sid = :v",
     "ix_tasks_timeout_at": "SELECT sid FROM tasks WHERE timeout_at <= :n ORDER BY timeout_at",
     "ix_tasks_step_deadline": "SELECT sid FROM tasks WHERE step_deadline <= :n",
 }
 COLUMNS = {
     "ix_events_task_sid": "task_sid",
     "ix_events_worker_sid": "worker_sid",
+    "ix_events_legacy_sid": "legacy_sid",
     "ix_tasks_timeout_at": "timeout_at",
     "ix_tasks_step_deadline": "step_deadline",
 }

@@ -49,7 +49,6 @@ class History:
         data = {"task_channel_sid": fields.pop("channel", None), **fields.pop("data", {})}
         self.events.append(
             Event(
-                sid=f"EV{len(self.events):032x}",
                 account_sid="AC" + "0" * 32,
                 workspace_sid=WS,
                 event_type=event_type,

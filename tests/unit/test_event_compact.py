@@ -32,7 +32,6 @@ def _json(value: Any) -> str:
 def _event(**fields: Any) -> Event:
     base: dict[str, Any] = {
         "seq": 7,
-        "sid": "EV" + "1" * 32,
         "account_sid": "AC" + "2" * 32,
         "workspace_sid": WS,
         "event_type": "reservation.created",
@@ -190,7 +189,7 @@ def test_attributes_are_stored_as_objects_only_when_they_read_back_as_the_same_t
 def test_coded_columns_cannot_be_compared_or_bulk_updated_in_sql() -> None:
     with pytest.raises(ValueError, match="stored coded"):
         EVENTS.refuse_coded(["event_data"])
-    EVENTS.refuse_coded(["event_date", "task_sid", "sid"])
+    EVENTS.refuse_coded(["event_date", "task_sid", "legacy_sid"])
 
 
 SIDS = st.sampled_from([WS, TASK, RES, WORKER, QUEUE, FLOW, OTHER, None])
@@ -290,3 +289,145 @@ def test_any_event_reads_back_exactly_what_was_recorded(
     stored = _stored(event)
     assert _read(stored) == event
     assert _data(_read(stored)) == data
+
+
+def _created(seq: int, task: str, event_type: str, **data: Any) -> Event:
+    """One of the events a task's creation writes, with the task's payload."""
+    payload = {
+        "workspace_sid": WS,
+        "workspace_name": "Support",
+        "task_sid": task,
+        "task_attributes": json.dumps({"type": "support", "lang": "fr"}),
+        "task_age": "0",
+        "task_channel_sid": "TC" + "3" * 32,
+        "task_queue_sid": None,
+        "workflow_sid": FLOW,
+        **data,
+    }
+    return _event(
+        seq=seq,
+        event_type=event_type,
+        resource_type="task",
+        resource_sid=task,
+        description=f"Task {task} created",
+        event_data=_json(payload),
+        task_sid=task,
+        worker_sid=None,
+        reservation_sid=None,
+        task_queue_sid=payload["task_queue_sid"],
+    )
+
+
+def _written_together(records: list[Event], consecutive: bool = True) -> list[dict[str, Any]]:
+    """The rows the SQL store writes for records inserted in one statement, numbered."""
+    rows = EVENTS.rows(records, consecutive)
+    return [row | {"seq": record.seq} for row, record in zip(rows, records, strict=True)]
+
+
+def test_a_task_s_events_written_together_store_its_data_once() -> None:
+    created = _created(10, TASK, "task.created")
+    entered = _created(11, TASK, "workflow.entered", workflow_name="Main")
+    queued = _created(12, TASK, "task-queue.entered", task_queue_sid=QUEUE, task_queue_name="All")
+    rows = _written_together([created, entered, queued])
+    # the first row whole, the next ones a link back to it with what differs
+    assert not rows[0]["event_data"].startswith('{"^"')
+    assert json.loads(rows[1]["event_data"])["^"] == 1
+    assert json.loads(rows[2]["event_data"])["^"] == 2
+    assert "support" not in rows[1]["event_data"] + rows[2]["event_data"]
+    # every row keeps what the SQL statistics read (the channel) inline
+    assert all('"C"' in row["event_data"] for row in rows)
+    bases = {row["seq"]: row for row in rows}
+    assert [EVENTS.record(row, bases) for row in rows] == [created, entered, queued]
+    # a row read alone: the store reads its base with it (EventCodec.bases)
+    assert compact.CODEC.bases([rows[2]]) == {10}
+
+
+def test_rows_are_linked_only_when_numbered_one_after_the_other() -> None:
+    """PostgreSQL numbers rows from a shared sequence: no row may count on its neighbour."""
+    records = [_created(10, TASK, "task.created"), _created(11, TASK, "workflow.entered")]
+    rows = _written_together(records, consecutive=False)
+    assert not any(row["event_data"].startswith('{"^"') for row in rows)
+    assert [EVENTS.record(row) for row in rows] == records
+
+
+def test_events_of_another_task_are_not_linked_together() -> None:
+    records = [_created(10, TASK, "task.created"), _created(11, OTHER, "task.created")]
+    rows = _written_together(records)
+    assert not any(row["event_data"].startswith('{"^"') for row in rows)
+
+
+def test_a_linked_row_whose_base_was_pruned_reads_what_it_kept() -> None:
+    """Retention deletes by `seq`, oldest first: for a moment a link may point nowhere."""
+    records = [_created(10, TASK, "task.created"), _created(11, TASK, "workflow.entered")]
+    rows = _written_together(records)
+    alone = json.loads(_read(rows[1]).event_data)
+    assert alone["task_channel_sid"] == "TC" + "3" * 32 and "task_attributes" not in alone
+
+
+@settings(deadline=None)
+@given(
+    batch=st.lists(
+        st.tuples(
+            st.sampled_from([TASK, OTHER, None]),
+            st.dictionaries(KEYS, VALUES, max_size=6),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    first=st.integers(1, 10**9),
+)
+def test_any_events_written_together_read_back_exactly(
+    batch: list[tuple[str | None, dict[str, Any]]], first: int
+) -> None:
+    records = [
+        _event(
+            seq=first + index,
+            task_sid=task,
+            resource_type="task",
+            resource_sid=task or TASK,
+            event_data=_json(data),
+        )
+        for index, (task, data) in enumerate(batch)
+    ]
+    rows = _written_together(records)
+    bases = {row["seq"]: row for row in rows}
+    assert [EVENTS.record(row, bases) for row in rows] == records
+
+
+def test_a_row_with_its_base_s_fields_in_another_order_is_stored_whole() -> None:
+    """Its text must read back exactly: a link rebuilds the base's order."""
+    created = _created(10, TASK, "task.created")
+    fields = json.loads(created.event_data)
+    reordered = {"task_sid": fields.pop("task_sid"), **fields}
+    entered = _created(11, TASK, "workflow.entered")
+    entered.event_data = _json(reordered)
+    rows = _written_together([created, entered])
+    assert not rows[1]["event_data"].startswith('{"^"')
+    assert [EVENTS.record(row, {10: rows[0]}) for row in rows] == [created, entered]
+
+
+@settings(deadline=None)
+@given(
+    base=st.dictionaries(KEYS, VALUES, min_size=1, max_size=8),
+    changes=st.lists(
+        st.tuples(st.dictionaries(KEYS, VALUES, max_size=3), st.lists(KEYS, max_size=2)),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_a_task_s_events_that_change_a_few_fields_read_back_exactly(
+    base: dict[str, Any], changes: list[tuple[dict[str, Any], list[str]]]
+) -> None:
+    """Mostly linked: each next event is the first's data, a few fields changed, added
+    (at the end, or in place) or dropped."""
+    datas = [base]
+    for changed, dropped in changes:
+        data = {key: value for key, value in base.items() if key not in dropped}
+        datas.append(data | changed)
+    records = [
+        _event(seq=100 + index, task_sid=TASK, resource_type="task", event_data=_json(data))
+        for index, data in enumerate(datas)
+    ]
+    rows = _written_together(records)
+    bases = {row["seq"]: row for row in rows}
+    assert [EVENTS.record(row, bases) for row in rows] == records

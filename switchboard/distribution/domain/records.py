@@ -9,6 +9,7 @@ returns them verbatim.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -172,11 +173,32 @@ class Reservation:
     date_updated: int
 
 
+_SEQ_DIGITS = re.compile(r"[0-9a-f]{16}")
+EVENT_SID_PREFIX = "EV" + "0" * 16  # the sid of an event numbered `seq`: this, then 16 hex
+
+
+def event_sid_of(seq: int) -> str:
+    """An event's sid, derived from its number: stored nowhere, so that an event row holds
+    no sid and needs no index on one (issue 10, "events stay small")."""
+    return f"{EVENT_SID_PREFIX}{seq:016x}"
+
+
+def event_seq_of(sid: str) -> int | None:
+    """The number of an event whose sid :func:`event_sid_of` gave (None for any other)."""
+    digits = sid[len(EVENT_SID_PREFIX) :]
+    if not sid.startswith(EVENT_SID_PREFIX) or not _SEQ_DIGITS.fullmatch(digits):
+        return None
+    return int(digits, 16)
+
+
 @dataclass(kw_only=True)
 class Event:
-    # monotonically increasing: the order in which events happened, also within one ms
+    # monotonically increasing: the order in which events happened, also within one ms;
+    # set by the store when the event is written
     seq: int | None = None
-    sid: str
+    # the random sid of an event written before sids were derived from `seq` (migration
+    # 0020); None for every newer one
+    legacy_sid: str | None = None
     account_sid: str
     workspace_sid: str
     event_type: str
@@ -196,6 +218,15 @@ class Event:
     task_queue_sid: str | None = None
     workflow_sid: str | None = None
     task_channel: str | None = None
+
+    @property
+    def sid(self) -> str:
+        """The event's sid: its legacy one, else derived from its number."""
+        if self.legacy_sid is not None:
+            return self.legacy_sid
+        if self.seq is None:
+            raise ValueError("an event has no sid before the store numbers it")
+        return event_sid_of(self.seq)
 
 
 @dataclass(kw_only=True)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from switchboard.distribution.domain.records import Event, Workspace
-from switchboard.kernel import sids
 from switchboard.kernel.ports import Clock, EventPublisher, Unit
 
 
@@ -59,6 +58,11 @@ def event_dict(row: Event) -> dict[str, Any]:
     }
 
 
+def _channel_of(data: dict[str, Any]) -> str | None:
+    channel = data.get("task_channel_sid")
+    return channel if isinstance(channel, str) else None
+
+
 def record(
     unit: Unit,
     recorder: Recorder,
@@ -74,7 +78,6 @@ def record(
     """Store one event and publish it after commit."""
     payload = {"workspace_sid": workspace.sid, "workspace_name": workspace.friendly_name, **data}
     row = Event(
-        sid=sids.new_sid(sids.EVENT),
         account_sid=workspace.account_sid,
         workspace_sid=workspace.sid,
         event_type=event_type,
@@ -92,7 +95,9 @@ def record(
         reservation_sid=subject.reservation_sid,
         task_queue_sid=subject.task_queue_sid,
         workflow_sid=subject.workflow_sid,
-        task_channel=subject.task_channel,
+        # the channel the event is about: the /Events `TaskChannel` filter and the
+        # statistics by channel compare it (a task's, a reservation's: its sid)
+        task_channel=subject.task_channel or _channel_of(data),
     )
     unit.add(row)
     bus = recorder.bus

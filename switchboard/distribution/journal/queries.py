@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from switchboard.distribution.domain.records import event_seq_of
 from switchboard.kernel.criteria import Criterion, eq, ge, isin, le
 
 DEFAULT_MINUTES = 15
@@ -50,7 +51,15 @@ def events_criteria(workspace_sid: str, filters: EventFilters, now: int) -> list
         ("task_sid", filters.task_sid),
         ("worker_sid", filters.worker_sid),
         ("workflow_sid", filters.workflow_sid),
-        ("sid", filters.sid),
     )
     where += [eq(field, value) for field, value in equal if value is not None]
+    if filters.sid is not None:
+        where.append(event_sid_is(filters.sid))
     return where
+
+
+def event_sid_is(sid: str) -> Criterion:
+    """The event of a sid: by its number when the sid is derived from it, else (an event
+    written before migration 0020) by the sid it keeps."""
+    seq = event_seq_of(sid)
+    return eq("seq", seq) if seq is not None else eq("legacy_sid", sid)

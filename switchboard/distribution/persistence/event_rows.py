@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 SOURCE = "switchboard"
@@ -99,15 +99,36 @@ NAMES = {code: name for name, code in CODES.items()} | {
     code: name for code, (name, _) in JSON_FORMS.items()
 }
 SAME = 0  # "the value is the row's filter column of the same name"
-# the event_data keys that repeat a filter column (and so may be stored as SAME)
-COLUMN_KEYS = (
-    "workspace_sid",
-    "task_sid",
-    "worker_sid",
-    "reservation_sid",
-    "task_queue_sid",
-    "workflow_sid",
+# A linked row (SQLite, see :func:`encode_many`) stores `{"^": k, "-": [names], ...}`:
+# its data is that of the event `k` numbers before it, without the fields named in "-",
+# with the fields that follow (coded as in any row).
+LINK = "^"
+DROPPED = "-"
+LINK_REACH = 32  # how many rows back a link may point
+# the fields the SQL statistics read inside `event_data`
+# (sql_statistics.event_field): every row that has them keeps its own copy, but where
+# its column holds it (the SQL reads the column too)
+INLINE = frozenset(
+    {
+        "task_channel_sid",  # or its column (`task_channel`): the statistics read both
+        "worker_previous_activity_sid",
+        "worker_time_in_previous_activity_ms",
+        "filter_index",
+        "target_index",
+    }
 )
+# the event_data keys that repeat a filter column (and so may be stored as SAME), and
+# that column
+SAME_COLUMN = {
+    "workspace_sid": "workspace_sid",
+    "task_sid": "task_sid",
+    "worker_sid": "worker_sid",
+    "reservation_sid": "reservation_sid",
+    "task_queue_sid": "task_queue_sid",
+    "workflow_sid": "workflow_sid",
+    "task_channel_sid": "task_channel",
+}
+COLUMN_KEYS = tuple(SAME_COLUMN)
 # the column that holds a resource's sid, by resource type
 RESOURCE_COLUMN = {
     "task": "task_sid",
@@ -202,8 +223,9 @@ def pack_data(row: Row, data: Mapping[str, Any]) -> str:
         code = CODES.get(key)
         if code is None and key in NAMES:
             raise ValueError(f"event_data key {key!r} is also a code")
-        if key in COLUMN_KEYS:
-            if value is not None and value == row.get(key):
+        column = SAME_COLUMN.get(key)
+        if column is not None:
+            if value is not None and value == row.get(column):
                 value = SAME
             elif _is_same(value):
                 code = None  # a literal 0 keeps its full name: only a code means SAME
@@ -236,13 +258,38 @@ def _json_form(key: str, text: str) -> tuple[str, Any] | None:
     return None
 
 
-def unpack_data(row: Row, text: str) -> dict[str, Any] | None:
+def unpack_data(
+    row: Row, text: str, bases: Mapping[Any, Row] | None = None
+) -> dict[str, Any] | None:
     """The full `event_data` of a stored row as a dict (None when it holds no code: an
     object written before the compact form, or not an object); a key present under both
-    its code and its full name reads as the full name's."""
+    its code and its full name reads as the full name's. A linked row's data is its
+    base's (found in `bases` by `seq`) with its own changes."""
     stored = json.loads(text)
+    if isinstance(stored, dict) and LINK in stored:
+        return _unpack_linked(row, stored, bases or {})
     if not isinstance(stored, dict) or not any(key in NAMES for key in stored):
         return None
+    return _unpack_coded(row, stored)
+
+
+def _unpack_linked(row: Row, stored: dict[str, Any], bases: Mapping[Any, Row]) -> dict[str, Any]:
+    base_row = bases.get(row["seq"] - stored[LINK])
+    base = None
+    if base_row is not None and base_row.get("event_data") is not None:
+        text = base_row["event_data"]
+        # a base without codes is read as it is (as `decode` reads such a row)
+        base = unpack_data(base_row, text) or _object(text)
+    # a base pruned before this row (retention deletes by `seq`): what the row kept
+    found = {} if base is None else base
+    for name in stored.get(DROPPED, ()):
+        found.pop(name, None)
+    own = {key: value for key, value in stored.items() if key not in (LINK, DROPPED)}
+    found.update(_unpack_coded(row, own))
+    return found
+
+
+def _unpack_coded(row: Row, stored: dict[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for key, value in stored.items():
         name = NAMES.get(key)
@@ -250,8 +297,8 @@ def unpack_data(row: Row, text: str) -> dict[str, Any] | None:
             name = str(key)
         elif name in stored:
             continue  # the full name wins, as in the SQL statistics
-        elif name in COLUMN_KEYS and _is_same(value):
-            value = row.get(name)
+        elif name in SAME_COLUMN and _is_same(value):
+            value = row.get(SAME_COLUMN[name])
         elif key in JSON_FORMS:
             value = json.dumps(value, **JSON_FORMS[key][1])
         found[name] = value
@@ -334,8 +381,9 @@ def encode(fields: Row) -> dict[str, Any]:
     return row
 
 
-def decode(stored: Row) -> dict[str, Any]:
-    """The full event's fields of a stored row."""
+def decode(stored: Row, bases: Mapping[Any, Row] | None = None) -> dict[str, Any]:
+    """The full event's fields of a stored row (`bases`: stored rows by `seq`, among
+    them those its data links to)."""
     row = dict(stored)
     if row["resource_sid"] is None:
         row["resource_sid"] = row.get(RESOURCE_COLUMN.get(row["resource_type"], "workspace_sid"))
@@ -343,7 +391,7 @@ def decode(stored: Row) -> dict[str, Any]:
         row["actor_type"], row["actor_sid"] = WORKSPACE_ACTOR, row["workspace_sid"]
     full: dict[str, Any] | None = None
     if row["event_data"] is not None:
-        data = unpack_data(stored, row["event_data"])
+        data = unpack_data(stored, row["event_data"], bases)
         if data is not None:
             row["event_data"] = json.dumps(data, separators=(",", ":"))
             full = data
@@ -354,6 +402,73 @@ def decode(stored: Row) -> dict[str, Any]:
     if row.get("source") is None:
         row["source"] = SOURCE
     return row
+
+
+def encode_many(rows: Sequence[Row], consecutive: bool) -> list[dict[str, Any]]:
+    """The stored rows of events written together, in order. When the database numbers
+    them consecutively (SQLite: one statement, one writer), an event about the same task
+    as one before it in the batch stores only how its data differs ("event data once per
+    transaction": a task's creation writes three events with the same task fields)."""
+    stored = [encode(fields) for fields in rows]
+    if not consecutive:
+        return stored
+    bases: dict[tuple[Any, Any], int] = {}  # (workspace, task) -> the last unlinked row
+    for index, fields in enumerate(rows):
+        task = fields.get("task_sid")
+        if task is None:
+            continue
+        key = (fields["workspace_sid"], task)
+        base = bases.get(key)
+        linked = None
+        if base is not None and index - base <= LINK_REACH:
+            linked = _linked(fields, rows[base], index - base)
+        if linked is not None and len(linked) < len(stored[index]["event_data"]):
+            stored[index]["event_data"] = linked
+        else:
+            bases[key] = index
+    return stored
+
+
+def _object(text: Any) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    value = json.loads(text)
+    return value if isinstance(value, dict) else None
+
+
+def _identical(a: Any, b: Any) -> bool:
+    """Equal and written the same (`0 == False` and `1 == 1.0` in Python, not in JSON)."""
+    return bool(a == b) and json.dumps(a) == json.dumps(b)
+
+
+def _in_column(fields: Row, key: str, value: Any) -> bool:
+    column = SAME_COLUMN.get(key)
+    return column is not None and value is not None and value == fields.get(column)
+
+
+def _linked(fields: Row, base_fields: Row, back: int) -> str | None:
+    """A row's `event_data` as a link to its base's, when that gives it back exactly
+    (keys in the same order; None otherwise)."""
+    data, base = _object(fields["event_data"]), _object(base_fields["event_data"])
+    if data is None or base is None or any(key in (LINK, DROPPED) for key in data):
+        return None
+    changed = {
+        key: value
+        for key, value in data.items()
+        if (key in INLINE and not _in_column(fields, key, value))
+        or key not in base
+        or not _identical(base[key], value)
+    }
+    dropped = [key for key in base if key not in data]
+    rebuilt = {key: value for key, value in base.items() if key not in dropped}
+    rebuilt.update(changed)
+    if list(rebuilt.items()) != list(data.items()):
+        return None  # keys in another order: stored whole
+    own = json.loads(pack_data(fields, changed))
+    link: dict[str, Any] = {LINK: back}
+    if dropped:
+        link[DROPPED] = dropped
+    return json.dumps({**link, **own}, separators=(",", ":"))
 
 
 class EventCodec:
@@ -367,8 +482,20 @@ class EventCodec:
     def encode(self, fields: Row) -> dict[str, Any]:
         return encode(fields)
 
-    def decode(self, stored: Row) -> dict[str, Any]:
-        return decode(stored)
+    def encode_many(self, rows: Sequence[Row], consecutive: bool) -> list[dict[str, Any]]:
+        return encode_many(rows, consecutive)
+
+    def bases(self, stored: Sequence[Row]) -> set[Any]:
+        """The `seq` of the rows these rows' data links to."""
+        wanted = set()
+        for row in stored:
+            text = row["event_data"]
+            if text is not None and text.startswith('{"' + LINK + '":'):
+                wanted.add(row["seq"] - json.loads(text)[LINK])
+        return wanted
+
+    def decode(self, stored: Row, bases: Mapping[Any, Row] | None = None) -> dict[str, Any]:
+        return decode(stored, bases)
 
 
 CODEC = EventCodec()

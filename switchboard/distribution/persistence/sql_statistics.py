@@ -42,7 +42,7 @@ from switchboard.distribution.domain.statistics import (
     TaskFigures,
     Waits,
 )
-from switchboard.distribution.persistence.event_rows import CODES
+from switchboard.distribution.persistence.event_rows import CODES, INLINE
 from switchboard.distribution.persistence.tables import events, tasks, workers
 from switchboard.kernel.ports import Unit
 from switchboard.store.sql import SqlConnection, SqlUnit
@@ -81,7 +81,10 @@ def _json_text_default(element: json_text, compiler: SQLCompiler, **kw: Any) -> 
 
 def event_field(column: ColumnElement[Any], key: str) -> ColumnElement[str]:
     """`event_data.<key>` as text: by its full name (rows written before the compact
-    form), else by its code (event_rows.CODES)."""
+    form), else by its code (event_rows.CODES); only fields every row keeps inline
+    (event_rows.INLINE: a linked row keeps no others)."""
+    if key not in INLINE:
+        raise ValueError(f"event_data.{key} is not kept in every row (event_rows.INLINE)")
     code = CODES.get(key)
     if code is None:
         return json_text(column, key)
@@ -121,7 +124,10 @@ def _where(e: FromClause, scope: EventScope, *event_types: str) -> list[ColumnEl
     if scope.keys is not None:
         clauses.append(_key(e, scope).in_(scope.keys))
     if scope.channel_sid is not None:
-        clauses.append(event_field(e.c.event_data, "task_channel_sid") == scope.channel_sid)
+        # the channel column (the events that name their channel there), else the
+        # payload (rows written before it did)
+        in_payload = event_field(e.c.event_data, "task_channel_sid")
+        clauses.append(or_(e.c.task_channel == scope.channel_sid, in_payload == scope.channel_sid))
     return clauses
 
 

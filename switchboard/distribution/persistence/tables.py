@@ -24,6 +24,7 @@ from switchboard.distribution.persistence import event_rows
 from switchboard.distribution.persistence.event_types import EVENT_TYPE
 from switchboard.store.compact_sid import COMPACT_SID
 from switchboard.store.schema import SID, metadata
+from switchboard.store.sid_keys import KEYED_SID, KeyedSid
 
 
 def _partial(name: str, column: str) -> Index:
@@ -223,9 +224,13 @@ events = Table(
         primary_key=True,
         autoincrement=True,
     ),
-    Column("sid", COMPACT_SID, nullable=False, unique=True),
-    Column("account_sid", COMPACT_SID, nullable=False),
-    Column("workspace_sid", COMPACT_SID, nullable=False),
+    # sids are derived from `seq` (records.event_sid_of); only events written before
+    # migration 0020 keep a random one here
+    Column("legacy_sid", COMPACT_SID),
+    # account, workspace, workflow and queue: few sids, in every row and in the two
+    # indexes that start with the workspace: stored as keys on SQLite (store/sid_keys.py)
+    Column("account_sid", KEYED_SID, nullable=False),
+    Column("workspace_sid", KEYED_SID, nullable=False),
     Column("event_type", EVENT_TYPE, nullable=False),
     Column("resource_type", String(32), nullable=False),
     # stored compact (event_rows.py): NULL resource_sid, actor and source stand for
@@ -242,12 +247,14 @@ events = Table(
     Column("task_sid", COMPACT_SID),
     Column("worker_sid", COMPACT_SID),
     Column("reservation_sid", COMPACT_SID),
-    Column("task_queue_sid", COMPACT_SID),
-    Column("workflow_sid", COMPACT_SID),
-    Column("task_channel", String(64)),
+    Column("task_queue_sid", KEYED_SID),
+    Column("workflow_sid", KEYED_SID),
+    # a channel's sid (task and reservation events) or unique name (the channel's own)
+    Column("task_channel", KeyedSid(64)),
     # filtered by equality: events about no task (or no worker) stay out of the index
     _partial("ix_events_task_sid", "task_sid"),
     _partial("ix_events_worker_sid", "worker_sid"),
+    _partial("ix_events_legacy_sid", "legacy_sid"),
     Index("ix_events_workspace_seq", "workspace_sid", "seq"),
     # cumulative statistics count events of a type within a time window
     Index("ix_events_workspace_type_date", "workspace_sid", "event_type", "event_date"),

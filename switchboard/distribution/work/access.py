@@ -18,6 +18,7 @@ from switchboard.distribution.domain.records import (
     Workflow,
     Workspace,
 )
+from switchboard.distribution.journal.queries import event_sid_is
 from switchboard.kernel.criteria import any_of, eq, isin
 from switchboard.kernel.errors import InvalidParameter, NotFound
 from switchboard.kernel.ports import Unit
@@ -85,7 +86,7 @@ async def access_reservation(unit: Unit, workspace: Workspace, sid: str) -> Rese
 
 
 async def access_event(unit: Unit, workspace: Workspace, sid: str) -> Event:
-    row = await unit.first(Event, eq("sid", sid))
+    row = await unit.first(Event, event_sid_is(sid))
     if row is None or row.workspace_sid != workspace.sid:
         raise _missing("Events", sid)
     return row
