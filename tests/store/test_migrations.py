@@ -382,7 +382,13 @@ def _shape(connection: Connection) -> dict[str, Any]:
 
 
 # the revisions that rebuild or retype existing tables (issue 10, events stay small)
-LATE = ("0019_partial_indexes", "0020_event_numbers", "0021_event_links", "0022_sid_keys")
+LATE = (
+    "0019_partial_indexes",
+    "0020_event_numbers",
+    "0021_event_links",
+    "0022_sid_keys",
+    "0023_task_sid_keys",
+)
 
 
 @pytest.mark.parametrize("revision", LATE)

@@ -166,9 +166,10 @@ tasks = Table(
     Column("base_priority", BigInteger, nullable=False),
     Column("reason", Text),
     Column("timeout", Integer, nullable=False),
-    Column("workflow_sid", SID),
-    Column("task_queue_sid", SID, index=True),
-    Column("task_channel_sid", SID, nullable=False),
+    # a handful of sids per workspace, in every task row: keys on SQLite (sid_keys.py)
+    Column("workflow_sid", KEYED_SID),
+    Column("task_queue_sid", KEYED_SID, index=True),
+    Column("task_channel_sid", KEYED_SID, nullable=False),
     Column("routing_target", SID),
     Column("ignore_capacity", Boolean, nullable=False),
     Column("virtual_start_time", BigInteger, nullable=False),
