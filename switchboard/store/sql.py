@@ -137,7 +137,7 @@ def _keyed(rt: RecordType) -> tuple[str, ...]:
 
 
 _RETURNING: dict[Any, Any] = {}  # by table
-_LAST_ROWID = text("SELECT last_insert_rowid()")
+_LAST_ROWID = prepared(select(func.last_insert_rowid()))  # runs on the driver directly
 
 
 def _insert_returning_of(rt: RecordType) -> Any:

@@ -358,23 +358,24 @@ def description_code(fields: Row, data: Mapping[str, Any]) -> int | None:
     return None
 
 
-def encode(fields: Row) -> dict[str, Any]:
-    """The stored row of a full event's fields (column name -> value)."""
+def encode(fields: Row, data_text: str | None = None) -> dict[str, Any]:
+    """The stored row of a full event's fields (column name -> value); `data_text`: the
+    stored `event_data` when the caller has it already (a linked row's)."""
     row = dict(fields)
     resource_column = RESOURCE_COLUMN.get(row["resource_type"])
     if resource_column is not None and row["resource_sid"] == row.get(resource_column):
         row["resource_sid"] = None
     if row.get("actor_type") == WORKSPACE_ACTOR and row.get("actor_sid") == row["workspace_sid"]:
         row["actor_type"] = row["actor_sid"] = None
-    data = json.loads(row["event_data"]) if row["event_data"] is not None else None
-    if not isinstance(data, dict):
-        data = None
+    data = _object(row["event_data"])
     code = description_code(fields, data or {})
     if code is not None:
         row["description"] = f"{_CODED}{code}"
     else:
         row["description"] = pack_description(fields, row["description"])
-    if data is not None:
+    if data_text is not None:
+        row["event_data"] = data_text
+    elif data is not None:
         row["event_data"] = pack_data(fields, data)
     if row.get("source") == SOURCE:
         row["source"] = None
@@ -409,23 +410,30 @@ def encode_many(rows: Sequence[Row], consecutive: bool) -> list[dict[str, Any]]:
     them consecutively (SQLite: one statement, one writer), an event about the same task
     as one before it in the batch stores only how its data differs ("event data once per
     transaction": a task's creation writes three events with the same task fields)."""
-    stored = [encode(fields) for fields in rows]
     if not consecutive:
-        return stored
-    bases: dict[tuple[Any, Any], int] = {}  # (workspace, task) -> the last unlinked row
+        return [encode(fields) for fields in rows]
+    stored: list[dict[str, Any]] = []
+    bases: dict[tuple[Any, Any], tuple[int, dict[str, Any]]] = {}  # the last unlinked row
     for index, fields in enumerate(rows):
         task = fields.get("task_sid")
-        if task is None:
-            continue
         key = (fields["workspace_sid"], task)
-        base = bases.get(key)
-        linked = None
-        if base is not None and index - base <= LINK_REACH:
-            linked = _linked(fields, rows[base], index - base)
-        if linked is not None and len(linked) < len(stored[index]["event_data"]):
-            stored[index]["event_data"] = linked
-        else:
-            bases[key] = index
+        base = bases.get(key) if task is not None else None
+        data = _object(fields["event_data"]) if task is not None else None
+        if base is not None and data is not None and index - base[0] <= LINK_REACH:
+            linked = _linked(fields, data, base[1], index - base[0])
+            if linked is not None:
+                row = encode(fields, linked)
+                standalone = pack_data(fields, data)
+                if len(linked) < len(standalone):
+                    stored.append(row)
+                    continue
+                row["event_data"] = standalone
+                stored.append(row)
+                bases[key] = (index, data)
+                continue
+        stored.append(encode(fields))
+        if data is not None:
+            bases[key] = (index, data)
     return stored
 
 
@@ -436,8 +444,15 @@ def _object(text: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _identical(a: Any, b: Any) -> bool:
     """Equal and written the same (`0 == False` and `1 == 1.0` in Python, not in JSON)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, _SCALARS):
+        return bool(a == b)
     return bool(a == b) and json.dumps(a) == json.dumps(b)
 
 
@@ -446,11 +461,10 @@ def _in_column(fields: Row, key: str, value: Any) -> bool:
     return column is not None and value is not None and value == fields.get(column)
 
 
-def _linked(fields: Row, base_fields: Row, back: int) -> str | None:
-    """A row's `event_data` as a link to its base's, when that gives it back exactly
-    (keys in the same order; None otherwise)."""
-    data, base = _object(fields["event_data"]), _object(base_fields["event_data"])
-    if data is None or base is None or any(key in (LINK, DROPPED) for key in data):
+def _linked(fields: Row, data: dict[str, Any], base: dict[str, Any], back: int) -> str | None:
+    """A row's `event_data` as a link to its base's data, when that gives it back
+    exactly (keys in the same order; None otherwise)."""
+    if LINK in data or DROPPED in data:
         return None
     changed = {
         key: value
@@ -460,9 +474,9 @@ def _linked(fields: Row, base_fields: Row, back: int) -> str | None:
         or not _identical(base[key], value)
     }
     dropped = [key for key in base if key not in data]
-    rebuilt = {key: value for key, value in base.items() if key not in dropped}
-    rebuilt.update(changed)
-    if list(rebuilt.items()) != list(data.items()):
+    rebuilt = [key for key in base if key not in dropped or key in changed]
+    rebuilt += [key for key in changed if key not in base]
+    if rebuilt != list(data):
         return None  # keys in another order: stored whole
     own = json.loads(pack_data(fields, changed))
     link: dict[str, Any] = {LINK: back}
