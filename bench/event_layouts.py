@@ -21,6 +21,9 @@ see bench/analysis.md); each next one adds one lever to the previous:
 The payload is the stored `event_data` of a real `create_task` (bench.probes disk prints
 it). The task row and its own indexes (468 B per task, `bench.probes disk`) come on top.
 Not a row of `./run bench`: the analysis quotes it to say what 1 KiB per task needs.
+It measured the levers before they were built (ADR 0020 built the derived sid, the
+event data once per transaction and keys for the workspace, account, workflow and
+queue); `python -m bench.probes disk` measures the stored form as it is.
 """
 
 from __future__ import annotations

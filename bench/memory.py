@@ -284,13 +284,12 @@ def run(config: Config, workdir: Path) -> list[Result]:
         "<= 1 KiB per task",
         growth <= TARGET_DISK,
         "the tables and indexes that grew most are listed above. Events are stored "
-        "compact (no repeat of the row's sids, coded keys: persistence/event_rows.py; "
-        "on SQLite sids as 18-byte BLOBs and types as codes: migration 0018), so what "
-        "is left is three rows per creation, each with its own sid, its account, "
-        "workspace, task and workflow sids, the task's data, and four secondary indexes "
-        "keyed by them; integer surrogate keys for the workspace and the task inside "
-        "`events` and one row per creation's events (expanded when listed) would bring "
-        "it down (bench.event_layouts)",
+        "compact (persistence/event_rows.py), with sids derived from their numbers, a "
+        "task's events written together storing its data once, and on SQLite repeated "
+        "sids as keys (ADR 0020); what is left is the task's attributes in its row and "
+        "first event, the task sid in three event rows and their index, and the task's "
+        "own sid and workspace sid as text (foreign keys reference them): keying those "
+        "too, with the tables that reference them, would bring it down",
     )
     return [
         memory,
