@@ -82,3 +82,20 @@ async def test_another_workspaces_event_is_not_found(client: httpx.AsyncClient) 
     second = await create_workspace(client)
     [event] = await listing(client, f"{first['url']}/Events")
     assert_error(await client.get(f"{second['url']}/Events/{event['sid']}"), 404, 20404)
+
+
+async def test_the_task_channel_filter_finds_the_channel_s_task_events(
+    client: httpx.AsyncClient,
+) -> None:
+    """By the channel's sid or unique name; a task on another channel stays out."""
+    workspace = await create_workspace(client, Template="FIFO")
+    url = workspace["url"]
+    fax = await create(client, f"{url}/TaskChannels", FriendlyName="Fax", UniqueName="fax")
+    on_fax = await create(client, f"{url}/Tasks", Attributes="{}", TaskChannel="fax")
+    await create(client, f"{url}/Tasks", Attributes="{}")  # the default channel
+    for channel in ("fax", fax["sid"]):
+        events = await listing(client, f"{url}/Events", TaskChannel=channel)
+        task_events = [e for e in events if e["resource_type"] == "task"]
+        assert {e["resource_sid"] for e in task_events} == {on_fax["sid"]}
+        assert "task.created" in [e["event_type"] for e in task_events]
+        assert "task-channel.created" in [e["event_type"] for e in events]
