@@ -159,8 +159,14 @@ class Store(Protocol):
         """A write unit; units with the same `lock` run one at a time, in every process."""
         ...
 
-    def read(self) -> AbstractAsyncContextManager[Unit]:
-        """A read-only unit over committed data."""
+    def read(self, *, short: bool = False) -> AbstractAsyncContextManager[Unit]:
+        """A read-only unit over committed data.
+
+        `short`: a read of a few rows by key or by an index, which SQLite answers in
+        microseconds; the SQLite store runs it on the event loop instead of on a thread.
+        A read that may scan (a listing, a report, statistics) must not say so: on the
+        loop it would hold up every request.
+        """
         ...
 
     def forget(self, changes: Changes) -> None:

@@ -311,7 +311,7 @@ class MemoryStore:
         return table
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[MemoryUnit]:
+    async def read(self, *, short: bool = False) -> AsyncIterator[MemoryUnit]:
         yield MemoryUnit(self, writable=False)
 
     @asynccontextmanager

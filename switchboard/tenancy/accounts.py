@@ -104,7 +104,7 @@ class Accounts:
         Both the primary and, during a rotation, the secondary token are accepted. A
         sub-account whose parent is suspended or closed cannot authenticate either.
         """
-        async with self.store.read() as unit:
+        async with self.store.read(short=True) as unit:
             account = await unit.get(Account, account_sid)
             parent = await _parent(unit, account)
         if account is None or not _active(account, parent):
@@ -116,7 +116,7 @@ class Accounts:
 
     async def signing_token(self, account_sid: str) -> str | None:
         """The account's current auth token, to sign its callbacks as Twilio does."""
-        async with self.store.read() as unit:
+        async with self.store.read(short=True) as unit:
             account = await unit.get(Account, account_sid)
         if account is None or account.auth_token_sealed is None:
             return None
@@ -125,7 +125,7 @@ class Accounts:
     async def verification_keys(self, account_sid: str) -> list[str]:
         """Tokens that may sign the account's worker JWTs: primary, and secondary while
         rotating; empty when the account (or its parent) is not active."""
-        async with self.store.read() as unit:
+        async with self.store.read(short=True) as unit:
             account = await unit.get(Account, account_sid)
             parent = await _parent(unit, account)
         if account is None or not _active(account, parent):

@@ -517,7 +517,7 @@ class Router:
         """A reservation accepted for a request's task: the worker joins the interaction."""
         if event.get("event_type") != "reservation.accepted" or not event.get("task_sid"):
             return
-        async with self.svc.store.read() as unit:
+        async with self.svc.store.read(short=True) as unit:
             request = await unit.first(
                 rt.Request,
                 eq("account_sid", event.get("account_sid")),
@@ -527,7 +527,7 @@ class Router:
             return
         data = event.get("event_data") or {}
         identity = _identity_of(data)
-        async with self.svc.store.read() as unit:
+        async with self.svc.store.read(short=True) as unit:
             joined = await unit.exists(
                 r.Participant,
                 eq("interaction_sid", request.interaction_sid),

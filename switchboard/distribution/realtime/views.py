@@ -87,7 +87,7 @@ async def live_reservations(unit: Unit, worker_sid: str, now: int) -> list[dict[
 
 async def snapshot(svc: Services, workspace_sid: str, worker_sid: str) -> dict[str, Any]:
     """`{"type": "snapshot", "worker": {...}, "reservations": [...]}`."""
-    async with svc.store.read() as unit:
+    async with svc.store.read(short=True) as unit:  # one worker and its few offers
         worker = await unit.get(Worker, worker_sid)
         if worker is None or worker.workspace_sid != workspace_sid:
             raise NotFound(f"The requested resource /Workers/{worker_sid} was not found")

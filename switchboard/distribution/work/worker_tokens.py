@@ -136,7 +136,7 @@ def _decode(token: str, key: str) -> dict[str, Any]:
 
 
 async def _worker_belongs(store: Store, claims: WorkerClaims) -> bool:
-    async with store.read() as unit:
+    async with store.read(short=True) as unit:
         workspace = await unit.get(Workspace, claims.workspace_sid)
         worker = await unit.get(Worker, claims.worker_sid)
     return (

@@ -66,9 +66,12 @@ class Ctx(wire.Ctx):
             return workspace
 
     @asynccontextmanager
-    async def reading(self, workspace_sid: str) -> AsyncIterator[tuple[Unit, Workspace]]:
-        """A read unit and the caller's workspace (404 for anyone else's)."""
-        async with self.svc.store.read() as unit:
+    async def reading(
+        self, workspace_sid: str, *, short: bool = False
+    ) -> AsyncIterator[tuple[Unit, Workspace]]:
+        """A read unit and the caller's workspace (404 for anyone else's); `short` for a
+        read of a few rows by key (see `Store.read`)."""
+        async with self.svc.store.read(short=short) as unit:
             yield unit, await access_workspace(unit, self.account_sid, workspace_sid)
 
 

@@ -87,7 +87,7 @@ async def _render(
     ctx: Ctx, workspace_sid: str, sid: str, *, task_sid: str | None, worker_sid: str | None
 ) -> Response:
     """One reservation; it must belong to the task or worker of the URL, else 404."""
-    async with ctx.reading(workspace_sid) as (unit, workspace):
+    async with ctx.reading(workspace_sid, short=True) as (unit, workspace):
         reservation = await access_reservation(unit, workspace, sid)
         if task_sid not in (None, reservation.task_sid) or worker_sid not in (
             None,

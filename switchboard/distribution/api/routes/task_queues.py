@@ -44,7 +44,7 @@ async def _names(unit: Unit, rows: Sequence[TaskQueue]) -> dict[str, str]:
 
 
 async def _render(ctx: Ctx, workspace_sid: str, queue: TaskQueue, status: int = 200) -> Response:
-    async with ctx.reading(workspace_sid) as (unit, workspace):
+    async with ctx.reading(workspace_sid, short=True) as (unit, workspace):
         names = await _names(unit, [queue])
     return json_response(ser.task_queue(queue, workspace, ctx.base, names), status)
 

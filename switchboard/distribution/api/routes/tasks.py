@@ -56,7 +56,7 @@ async def _records(
 
 
 async def _render(ctx: Ctx, workspace_sid: str, task: Task, status: int = 200) -> Response:
-    async with ctx.reading(workspace_sid) as (unit, workspace):
+    async with ctx.reading(workspace_sid, short=True) as (unit, workspace):
         [record] = await _records(unit, ctx, workspace, [task], listing=False)
     return json_response(record, status, version=task.version)
 
@@ -147,7 +147,7 @@ async def create_task(workspace_sid: str, ctx: Ctx = Depends(context)) -> Respon
 
 @router.get("/{sid:wt}")
 async def fetch_task(workspace_sid: str, sid: str, ctx: Ctx = Depends(context)) -> Response:
-    async with ctx.reading(workspace_sid) as (unit, workspace):
+    async with ctx.reading(workspace_sid, short=True) as (unit, workspace):
         task = await access_task(unit, workspace, sid)
     return await _render(ctx, workspace_sid, task)
 

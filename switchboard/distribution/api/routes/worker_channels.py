@@ -53,7 +53,7 @@ async def list_worker_channels(
 
 
 async def _render(ctx: Ctx, workspace_sid: str, worker_sid: str, sid: str) -> JSONResponse:
-    async with ctx.reading(workspace_sid) as (unit, workspace):
+    async with ctx.reading(workspace_sid, short=True) as (unit, workspace):
         worker = await access_worker(unit, workspace, worker_sid)
         channel = await access_worker_channel(unit, worker, sid)
         [record] = await _records(unit, ctx, workspace, [channel])

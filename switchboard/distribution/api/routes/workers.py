@@ -37,7 +37,7 @@ ORDERINGS = {"DateStatusChanged": "date_status_changed"}
 
 
 async def _render(ctx: Ctx, workspace_sid: str, worker: Worker, status: int = 200) -> Response:
-    async with ctx.reading(workspace_sid) as (unit, workspace):
+    async with ctx.reading(workspace_sid, short=True) as (unit, workspace):
         names = await activity_names(unit, [worker.activity_sid])
     body = ser.worker(worker, workspace, ctx.base, names)
     return json_response(body, status, version=worker.version)

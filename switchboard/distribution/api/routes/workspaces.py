@@ -33,7 +33,7 @@ async def _names(unit: Unit, rows: Sequence[Workspace]) -> dict[str, str]:
 
 
 async def _render(ctx: Ctx, workspace_sid: str, status: int = 200) -> Response:
-    async with ctx.reading(workspace_sid) as (unit, workspace):
+    async with ctx.reading(workspace_sid, short=True) as (unit, workspace):
         names = await _names(unit, [workspace])
     return json_response(ser.workspace(workspace, ctx.base, names), status)
 
