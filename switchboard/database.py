@@ -38,6 +38,7 @@ SCHEMA = Schema(
         **channel_tables.BINDINGS,
     },
     cached=distribution_tables.CONFIGURATION,
+    recent=distribution_tables.IN_FLIGHT,
 )
 METADATA = metadata
 

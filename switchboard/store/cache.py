@@ -14,7 +14,6 @@ notification's delay; within one process never.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from switchboard.kernel.changes import Changes
@@ -22,32 +21,73 @@ from switchboard.kernel.changes import Changes
 Key = tuple[Any, ...]
 
 
-class RecordCache:
-    """Copies by (kind, key), and by (kind, field, value) for whole lists."""
+def _copy(record: Any) -> Any:
+    """A shallow copy of a record (a dataclass with a `__dict__`): what `copy.copy`
+    does, without its generic protocol (most of its cost)."""
+    fresh = object.__new__(type(record))
+    fresh.__dict__.update(record.__dict__)
+    return fresh
 
-    def __init__(self, kinds: frozenset[type[Any]]) -> None:
+
+# recent records kept per kind (`RecordCache.recent`): the work in flight, not the backlog
+RECENT_PER_KIND = 2048
+
+
+class RecordCache:
+    """Copies by (kind, key), and by (kind, field, value) for whole lists.
+
+    `recent` kinds (tasks, reservations, workers) change all the time; their copies are
+    not read-through but written by the SQLite writer after each commit (the records
+    its unit held, as committed) and used by write units alone. That writer is the only
+    one of this process, so a copy is the committed row unless another connection wrote
+    since, which SQLite's `data_version` tells the writer: then it drops them all
+    (:meth:`drop_recent`). The copies kept are bounded (the oldest go first).
+    """
+
+    def __init__(
+        self, kinds: frozenset[type[Any]], recent: frozenset[type[Any]] = frozenset()
+    ) -> None:
         self.kinds = kinds
+        self.recent_kinds = recent
         self.epoch = 0
         self._records: dict[tuple[type[Any], Key], Any] = {}
         self._lists: dict[tuple[type[Any], str, Any], list[Any]] = {}
+        self._recent: dict[type[Any], dict[Key, Any]] = {kind: {} for kind in recent}
+
+    def recent(self, kind: type[Any], key: Key) -> Any | None:
+        """A copy of the record as last committed by this process's writer, if kept."""
+        kept = self._recent.get(kind)
+        found = None if kept is None else kept.get(key)
+        return None if found is None else _copy(found)
+
+    def keep_recent(self, kind: type[Any], key: Key, record: Any) -> None:
+        kept = self._recent[kind]
+        kept.pop(key, None)
+        kept[key] = _copy(record)
+        if len(kept) > RECENT_PER_KIND:
+            del kept[next(iter(kept))]
+
+    def drop_recent(self) -> None:
+        for kept in self._recent.values():
+            kept.clear()
 
     def get(self, kind: type[Any], key: Key) -> Any | None:
         found = self._records.get((kind, key))
-        return None if found is None else copy.copy(found)
+        return None if found is None else _copy(found)
 
     def put(self, kind: type[Any], key: Key, record: Any, epoch: int) -> None:
         if epoch == self.epoch:
-            self._records[(kind, key)] = copy.copy(record)
+            self._records[(kind, key)] = _copy(record)
 
     def get_list(self, kind: type[Any], field: str, value: Any) -> list[Any] | None:
         found = self._lists.get((kind, field, value))
-        return None if found is None else [copy.copy(r) for r in found]
+        return None if found is None else [_copy(r) for r in found]
 
     def put_list(
         self, kind: type[Any], field: str, value: Any, rows: list[Any], epoch: int
     ) -> None:
         if epoch == self.epoch:
-            self._lists[(kind, field, value)] = [copy.copy(r) for r in rows]
+            self._lists[(kind, field, value)] = [_copy(r) for r in rows]
 
     def forget(self, changes: Changes) -> None:
         """Drop the copies `changes` may have made stale (all of them when unknown)."""
@@ -55,7 +95,14 @@ class RecordCache:
             self.epoch += 1
             self._records.clear()
             self._lists.clear()
+            self.drop_recent()
             return
+        for kind, kept in self._recent.items():
+            if any(k is kind for k, _where in changes.sweeps):
+                kept.clear()
+            else:
+                for key in changes.of(kind):
+                    kept.pop(key, None)
         kinds = changes.kinds() & self.kinds
         if not kinds:
             return

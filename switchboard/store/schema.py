@@ -131,10 +131,15 @@ class Schema:
     """Record classes and their tables; built once by the composition root."""
 
     def __init__(
-        self, bindings: Mapping[type[Any], Table], cached: frozenset[type[Any]] = frozenset()
+        self,
+        bindings: Mapping[type[Any], Table],
+        cached: frozenset[type[Any]] = frozenset(),
+        recent: frozenset[type[Any]] = frozenset(),
     ) -> None:
         # configuration: read on every request, rarely changed; SQL stores keep copies
         self.cached = cached
+        # the work in flight: the SQLite writer keeps the copies it last committed
+        self.recent = recent
         self._types: dict[type[Any], RecordType] = {}
         by_table = {table.name: cls for cls, table in bindings.items()}
         cascades: dict[type[Any], list[Cascade]] = defaultdict(list)

@@ -438,6 +438,16 @@ def _measure(rt: RecordType, m: Measure) -> Any:
     return func.min(column) if m.fn == "min" else func.max(column)
 
 
+def _by_keys(rt: RecordType, where: Sequence[Criterion]) -> tuple[Any, ...] | None:
+    """The keys, when the query is exactly `key IN (...)` on a one-column key."""
+    if len(where) != 1 or not isinstance(where[0], Cond) or len(rt.key) != 1:
+        return None
+    only = where[0]
+    if only.op != "in" or only.field != rt.key[0] or None in only.value:
+        return None
+    return tuple(only.value)
+
+
 def _by_one_field(where: Sequence[Criterion]) -> tuple[str, Any] | None:
     """`(field, value)` when the query is exactly `field == value` on a workspace."""
     if len(where) != 1 or not isinstance(where[0], Cond):
@@ -468,8 +478,13 @@ class SqlUnit:
         cache: RecordCache | None = None,
         stale: Changes | None = None,
         known_keys: set[str] | None = None,
+        recent: Callable[[], None] | None = None,
     ) -> None:
         self.connection = connection
+        # may answer reads by key from the cache's recent copies (the SQLite writer's
+        # units: see RecordCache), once `recent()` made sure they are current
+        self._recent = recent is not None and writable and cache is not None
+        self._recent_check = recent
         # sids known to have a row in `sid_keys` (committed), shared by the store's units
         self._known_keys = known_keys
         self.schema = schema
@@ -494,6 +509,37 @@ class SqlUnit:
         if any(type(r) is kind for r in (*self._t.new, *self._t.dead)):
             return None
         return cache
+
+    def _recent_cache(self, kind: type[Any]) -> RecordCache | None:
+        """The cache, when its recent copies of `kind` may answer this unit: not after
+        the unit wrote rows of the kind it does not hold (a bulk write, a delete)."""
+        cache = self._cache
+        if not self._recent or cache is None or kind not in cache.recent_kinds:
+            return None
+        if self._recent_check is not None:
+            self._recent_check()
+            self._recent_check = None
+        if any(k is kind for k, _w in self._t.written.sweeps):
+            return None
+        if any(type(r) is kind for r in self._t.dead):
+            return None
+        return cache
+
+    def _recent_copy(self, cache: RecordCache, rt: RecordType, key: tuple[Any, ...]) -> Any:
+        if key in self._t.written.of(rt.cls):
+            return None  # written here, untracked (deleted, accumulated)
+        if any(type(r) is rt.cls and rt.key_of(r) == key for r in self._t.new):
+            return None
+        hit = cache.recent(rt.cls, key)
+        return None if hit is None else self._t.adopt(rt, hit)
+
+    @property
+    def keeps_recent(self) -> bool:
+        return self._recent
+
+    def held(self) -> list[Any]:
+        """The records this unit holds (read or written), as they stand."""
+        return list(self._t.identity.values())
 
     # --- reads ------------------------------------------------------------------------
 
@@ -522,6 +568,11 @@ class SqlUnit:
         for record in self._t.new:
             if type(record) is kind and rt.key_of(record) == normal:
                 return record
+        recent = self._recent_cache(kind)
+        if recent is not None:
+            hit = self._recent_copy(recent, rt, normal)
+            if hit is not None:
+                return hit  # type: ignore[no-any-return]
         cache = self._cached(kind)
         if cache is not None:
             hit = cache.get(kind, normal)
@@ -549,6 +600,9 @@ class SqlUnit:
         offset: int = 0,
     ) -> list[R]:
         rt = self.schema.of(kind)
+        recent = self._recent_cache(kind) if not order and limit is None and not offset else None
+        if recent is not None and (keys := _by_keys(rt, where)) is not None:
+            return await self._select_by_keys(recent, rt, keys)
         listed = _by_one_field(where) if not order and limit is None and not offset else None
         cache = self._cached(kind) if listed is not None else None
         if cache is not None and listed is not None:
@@ -571,6 +625,31 @@ class SqlUnit:
         if cache is not None and listed is not None:
             cache.put_list(kind, *listed, found, epoch)
         return found
+
+    async def _select_by_keys(
+        self, cache: RecordCache, rt: RecordType, keys: tuple[Any, ...]
+    ) -> list[Any]:
+        """`key IN keys`: the recent copies, and the rest read (in key order, as SQL)."""
+        found: dict[Any, Any] = {}
+        missing = []
+        for key in set(keys):
+            record = self._t.known(rt, (key,)) or self._recent_copy(cache, rt, (key,))
+            if record is None:
+                missing.append(key)
+            else:
+                found[key] = record
+        if missing:
+            await self._autoflush()
+            where = (Cond(rt.key[0], "in", tuple(sorted(missing))),)
+            prepared = _SHAPES.select(rt, where, (), None)
+            if prepared is None:
+                query = select(rt.table).where(*_where(rt, where))
+                rows = (await self.connection.execute(query)).all()
+            else:
+                rows = (await self.connection.execute(*prepared)).all()
+            for record in await self._records(rt, rows):
+                found[rt.key_of(record)[0]] = record
+        return [found[key] for key in sorted(found)]
 
     async def first(
         self, kind: type[R], *where: Criterion, order: Sequence[Order] = ()
@@ -888,7 +967,13 @@ class SqlStore:
                 event.listen(self._short_reads, "connect", _reader_pragmas)
         self._direct = DirectStatements(self.loop_engine.dialect) if self.loop_engine else None
         self.observers = Observers()
-        self.cache = RecordCache(schema.cached) if schema.cached else None
+        self.cache = (
+            RecordCache(schema.cached, schema.recent if self.loop_engine else frozenset())
+            if schema.cached or schema.recent
+            else None
+        )
+        # the writer connection's `PRAGMA data_version` at its last transaction
+        self._data_version: int | None = None
         self._global_lock = asyncio.Lock()
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         # sids with a committed row in `sid_keys` (SQLite: store/sid_keys.py)
@@ -956,6 +1041,7 @@ class SqlStore:
         async with self._global_lock:
             if self._writer is None:
                 self._writer = self.loop_engine.connect()
+                self._data_version = None
             connection = self._writer
             try:
                 if self._catch_up:
@@ -968,6 +1054,7 @@ class SqlStore:
                         known_keys=self.known_keys,
                         writable=True,
                         cache=self.cache,
+                        recent=lambda: self._check_data_version(connection),
                     )
                     yield unit
                     await unit.flush()
@@ -982,6 +1069,16 @@ class SqlStore:
             if self._commits_since_checkpoint >= CHECKPOINT_EVERY and not self._checkpointing():
                 self._commits_since_checkpoint = 0
                 self._checkpoint = asyncio.get_running_loop().create_task(self._run_checkpoint())
+
+    def _check_data_version(self, connection: Connection) -> None:
+        """Another connection (another process) committed since this writer's last
+        transaction: the recent copies may be stale, drop them."""
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        [(version,)] = raw.execute("PRAGMA data_version").fetchall()
+        if version != self._data_version and self.cache is not None:
+            self.cache.drop_recent()
+        self._data_version = version
 
     def _checkpointing(self) -> bool:
         """A checkpoint runs on this loop now (one left by a closed loop does not count)."""
@@ -1074,6 +1171,13 @@ class SqlStore:
     async def _after_commit(self, lock: str | None, unit: SqlUnit) -> None:
         changes = unit.changed()
         self.forget(changes)
+        cache = self.cache
+        if unit.keeps_recent and cache is not None:
+            schema = self.schema
+            for record in unit.held():
+                kind = type(record)
+                if kind in cache.recent_kinds:
+                    cache.keep_recent(kind, schema.of(kind).key_of(record), record)
         await unit._committed()
         self.observers.told(lock, changes)
 

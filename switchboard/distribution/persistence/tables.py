@@ -298,3 +298,6 @@ BINDINGS: dict[type[Any], Table] = {
 CONFIGURATION: frozenset[type[Any]] = frozenset(
     {r.Workspace, r.Activity, r.TaskChannel, r.TaskQueue, r.Workflow}
 )
+# written on every step of a task's life and read back by the next: the SQLite writer
+# keeps the copies it last committed (store/cache.py)
+IN_FLIGHT: frozenset[type[Any]] = frozenset({r.Task, r.Reservation, r.Worker})
