@@ -226,7 +226,9 @@ async def test_a_new_text_becomes_a_routed_task_and_the_reply_leaves_by_sms(
     sent = await _all(texts, 3)  # acknowledgement, place in line, reply
     assert {(s["From"], s["To"]) for s in sent} == {(ORG_NUMBER, CUSTOMER)}
     bodies = [s["Body"] for s in sent]
-    assert bodies[0] == ACK and bodies[-1] == "Sorry! A new one leaves today."
+    # the acknowledgement and the place in line leave together (the sender sends several
+    # at once, as carriers deliver them): either may reach the carrier first
+    assert ACK in bodies[:2] and bodies[-1] == "Sorry! A new one leaves today."
     assert len(await d.requests()) == 1
     said = await listing(d.api, f"/v1/Conversations/{conversation}/Messages")
     assert "Order 1234" in [m["body"] for m in said]
