@@ -119,6 +119,6 @@ async def _finish(
     task = await unit.get(Task, reservation.task_sid)
     assert task is not None
     if action == "wrapping":
-        await tr.wrap_up(unit, svc, workspace, task, now)
+        await tr.wrap_up(unit, svc, workspace, task, now, reservation)
     else:
-        await tr.complete(unit, svc, workspace, task, None, now)
+        await tr.complete(unit, svc, workspace, task, None, now, reservation)

@@ -239,23 +239,35 @@ async def update_task_of_reservation(
         ):
             raise NotFound(f"No reservation of this worker for {reservation_sid}")
         task = await access_task(unit, workspace, reservation.task_sid)
-        await _update(unit, svc, workspace, task, params)
+        await _update(unit, svc, workspace, task, params, reservation)
         return task
 
 
 async def _update(
-    unit: Unit, svc: Services, workspace: Workspace, task: Task, params: TaskUpdate
+    unit: Unit,
+    svc: Services,
+    workspace: Workspace,
+    task: Task,
+    params: TaskUpdate,
+    reservation: Reservation | None = None,
 ) -> None:
+    """`reservation`: the worker's own, when a worker's command updates its task."""
     check_if_match(params.if_match, task.version, task.sid)
     now = svc.now()
     if params.assignment_status is not None:
-        await _change_status(unit, svc, workspace, task, params, now)
+        await _change_status(unit, svc, workspace, task, params, now, reservation)
     else:
         await _change_fields(unit, svc, workspace, task, params, now)
 
 
 async def _change_status(
-    unit: Unit, svc: Services, workspace: Workspace, task: Task, params: TaskUpdate, now: int
+    unit: Unit,
+    svc: Services,
+    workspace: Workspace,
+    task: Task,
+    params: TaskUpdate,
+    now: int,
+    reservation: Reservation | None = None,
 ) -> None:
     status = params.assignment_status
     if status == task.assignment_status and status in ("canceled", "completed"):
@@ -263,9 +275,9 @@ async def _change_status(
     if status == "canceled":
         await tr.cancel_task(unit, svc, workspace, task, params.reason, now)
     elif status == "wrapping":
-        await tr.wrap_up(unit, svc, workspace, task, now)
+        await tr.wrap_up(unit, svc, workspace, task, now, reservation)
     elif status == "completed":
-        await tr.complete(unit, svc, workspace, task, params.reason, now)
+        await tr.complete(unit, svc, workspace, task, params.reason, now, reservation)
     elif status == "pending":
         await return_task(unit, svc, workspace, task, params.reason, now)
     else:

@@ -27,6 +27,8 @@ from switchboard.kernel.ports import Unit
 
 MAX_ASSIGNMENTS = 1000
 LIVE_RESERVATION = lc.LIVE_RESERVATION_STATUSES
+# an assigned or wrapping task's reservation: it holds the task (one per task)
+HOLDING = ("accepted", "wrapping")
 
 
 async def record_reservation_event(
@@ -127,11 +129,24 @@ async def pending_reservations(unit: Unit, task_sid: str) -> list[Reservation]:
     return await unit.select(Reservation, eq("task_sid", task_sid), eq("status", "pending"))
 
 
-async def live_reservation(unit: Unit, task_sid: str) -> Reservation | None:
-    """The accepted (or wrapping) reservation of an assigned task."""
-    return await unit.first(
-        Reservation, eq("task_sid", task_sid), isin("status", ("accepted", "wrapping"))
-    )
+async def live_reservation(
+    unit: Unit, task_sid: str, known: Reservation | None = None
+) -> Reservation | None:
+    """The accepted (or wrapping) reservation of an assigned task. `known`: one the
+    caller holds already (the worker's own); an assigned task has only one such, so when
+    `known` is it no query is needed."""
+    if known is not None and known.task_sid == task_sid and known.status in HOLDING:
+        return known
+    return await unit.first(Reservation, eq("task_sid", task_sid), isin("status", HOLDING))
+
+
+async def _other_pending(unit: Unit, task: Task, res: Reservation) -> list[Reservation]:
+    """The task's pending reservations besides `res`. Every reservation a task ever got
+    counts in its `assignment_count` (routing creates them all, and counts as it goes):
+    when `res` is its only one, there are none to read."""
+    if task.assignment_count <= 1 and res.task_sid == task.sid:
+        return []
+    return [other for other in await pending_reservations(unit, task.sid) if other.sid != res.sid]
 
 
 async def _move_worker(
@@ -172,7 +187,7 @@ async def accept(
     worker = await unit.get(Worker, res.worker_sid)
     if worker is not None and worker.missed_in_a_row:
         rests.after_acceptance(worker)
-    for other in await pending_reservations(unit, task.sid):
+    for other in await _other_pending(unit, task, res):
         if other.sid != res.sid:
             move_reservation(other, "rescind", now)
             await _move_worker(
@@ -262,10 +277,18 @@ async def _end_unanswered(
     )
 
 
-async def wrap_up(unit: Unit, svc: Services, workspace: Workspace, task: Task, now: int) -> None:
-    """Assigned → wrapping, for the task and its accepted reservation."""
+async def wrap_up(
+    unit: Unit,
+    svc: Services,
+    workspace: Workspace,
+    task: Task,
+    now: int,
+    reservation: Reservation | None = None,
+) -> None:
+    """Assigned → wrapping, for the task and its accepted reservation (`reservation`:
+    the one the caller holds, if any)."""
     move_task(task, "wrap_up", now)
-    res = await live_reservation(unit, task.sid)
+    res = await live_reservation(unit, task.sid, reservation)
     if res is not None:
         move_reservation(res, "wrap_up", now)
         await record_reservation_event(
@@ -281,11 +304,13 @@ async def complete(
     task: Task,
     reason: str | None,
     now: int,
+    reservation: Reservation | None = None,
 ) -> None:
-    """Done: capacity is freed and the worker's idle time restarts."""
+    """Done: capacity is freed and the worker's idle time restarts (`reservation`: the
+    task's accepted one, when the caller holds it)."""
     move_task(task, "complete", now)
     task.reason = reason
-    res = await live_reservation(unit, task.sid)
+    res = await live_reservation(unit, task.sid, reservation)
     if res is not None:
         move_reservation(res, "complete", now)
         worker = await unit.get(Worker, res.worker_sid)
