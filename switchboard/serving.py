@@ -66,8 +66,8 @@ def run(
         port=port,
         log_level=log_level,
         access_log=False,
-        # worker sockets carry small JSON events: compressing each costs CPU on every
-        # message and a zlib context per socket (hundreds of KiB with thousands of agents)
+        # worker sockets carry small JSON events: compression would keep a zlib context
+        # per socket, memory that grows with the number of agents
         ws_per_message_deflate=False,
         log_config=log_config if log_config is not None else uvicorn.config.LOGGING_CONFIG,
     )
