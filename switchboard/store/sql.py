@@ -936,6 +936,14 @@ class SqlStore:
             kwargs["pool_size"] = 10
             kwargs["max_overflow"] = 20
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        # read units on PostgreSQL: no BEGIN and ROLLBACK around their statements (two
+        # round trips each). Under READ COMMITTED every statement takes its own snapshot
+        # inside a transaction as well, so a read sees the same either way
+        self._read_engine: AsyncEngine = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.kind == "postgresql"
+            else self.engine
+        )
         # SQLite files: write transactions on the event loop (see LoopConnection); reads
         # stay on aiosqlite, so that a long report does not hold up every request
         self.loop_engine: Engine | None = None
@@ -999,7 +1007,7 @@ class SqlStore:
         if short and self._short_reads is not None:
             connection = LazyLoopConnection(self._short_reads, self._direct)
         else:
-            connection = LazyConnection(self.engine)
+            connection = LazyConnection(self._read_engine)
         try:
             yield SqlUnit(connection, self.schema, self.kind, writable=False, cache=self.cache)
         finally:
