@@ -74,9 +74,10 @@ class Row:
 class Result:
     """The part of SQLAlchemy's result the store uses: `first`, `all`, `rowcount`."""
 
-    def __init__(self, rows: list[Row], rowcount: int) -> None:
+    def __init__(self, rows: list[Row], rowcount: int, lastrowid: int | None = None) -> None:
         self._rows = rows
         self.rowcount = rowcount
+        self.lastrowid = lastrowid  # the row inserted by a single-row INSERT
 
     def first(self) -> Row | None:
         return self._rows[0] if self._rows else None
@@ -142,8 +143,9 @@ class DirectStatements:
         except sqlite3.Error as exc:
             raise DBAPIError(plan.sql, None, exc) from exc
         rowcount = cursor.rowcount
+        lastrowid = None if many else cursor.lastrowid
         cursor.close()
-        return Result([self._row(plan, values) for values in fetched], rowcount)
+        return Result([self._row(plan, values) for values in fetched], rowcount, lastrowid)
 
     @staticmethod
     def _values(plan: Plan, given: dict[str, Any]) -> tuple[Any, ...]:

@@ -896,6 +896,9 @@ class SqlUnit:
         if self.dialect == "postgresql":
             result = await self.connection.execute(_insert_returning_of(rt), rows)
             keys: Sequence[int] = [key for (key,) in result.all()]
+        elif len(rows) == 1:  # one row: the cursor says its rowid (sqlite3's lastrowid)
+            result = await self.connection.execute(_insert_of(rt), rows[0])
+            keys = [result.lastrowid]
         else:
             await self.connection.execute(_insert_of(rt), rows)
             [(last,)] = (await self.connection.execute(_LAST_ROWID)).all()

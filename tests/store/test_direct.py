@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event
 
 from switchboard.database import SCHEMA, upgrade
-from switchboard.distribution.domain.records import Activity, Workspace
+from switchboard.distribution.domain.records import Activity, Event, Workspace
 from switchboard.kernel.criteria import asc, eq, isin
 from switchboard.kernel.errors import Conflict
 from switchboard.store import direct
@@ -127,3 +127,38 @@ async def test_sqlalchemy_listeners_still_see_every_statement(
         event.remove(store.loop_engine, "before_cursor_execute", note)
     assert any(sql.startswith("INSERT INTO activities") for sql in seen)
     assert ran == []
+
+
+def _event(n: int) -> Event:
+    return Event(
+        account_sid=ACCOUNT, workspace_sid=WS, event_type="x", resource_type="task",
+        resource_sid=f"WT{n:032d}", description="", event_data="{}", event_date=n,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("watched", [False, True], ids=["direct", "through SQLAlchemy"])
+async def test_a_row_the_database_numbers_learns_its_number_alone_or_in_a_batch(
+    store: SqlStore, watched: bool
+) -> None:
+    """One row: the cursor's rowid; several: the statement's last rowid, counted back."""
+    assert store.loop_engine is not None
+
+    def note(*_args: Any) -> None:
+        pass
+
+    if watched:  # a listener sends every statement through SQLAlchemy
+        event.listen(store.loop_engine, "before_cursor_execute", note)
+    try:
+        written = []
+        for batch in ([1], [2, 3, 4], [5]):
+            async with store.transaction(WS) as unit:
+                for n in batch:
+                    written.append(_event(n))
+                    unit.add(written[-1])
+    finally:
+        if watched:
+            event.remove(store.loop_engine, "before_cursor_execute", note)
+    async with store.read() as unit:
+        stored = await unit.select(Event, order=[asc("seq")])
+    assert [(e.seq, e.event_date) for e in written] == [(e.seq, e.event_date) for e in stored]
+    assert len({e.seq for e in written}) == 5
