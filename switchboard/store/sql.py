@@ -897,8 +897,8 @@ class SqlUnit:
             result = await self.connection.execute(_insert_returning_of(rt), rows)
             keys: Sequence[int] = [key for (key,) in result.all()]
         elif len(rows) == 1:  # one row: the cursor says its rowid (sqlite3's lastrowid)
-            result = await self.connection.execute(_insert_of(rt), rows[0])
-            keys = [result.lastrowid]
+            single: Any = await self.connection.execute(_insert_of(rt), rows[0])
+            keys = [single.lastrowid]
         else:
             await self.connection.execute(_insert_of(rt), rows)
             [(last,)] = (await self.connection.execute(_LAST_ROWID)).all()
