@@ -16,6 +16,23 @@ from typing import Any
 from switchboard.kernel.criteria import Cond, Criterion
 
 Key = tuple[Any, ...]
+# what a writer may claim its changes open for routing (see `Unit.claim`)
+OPENS_NOTHING = "nothing"  # no task starts waiting and no worker gains room: no new offer
+OPENS_ROOM = "room"  # workers may gain room, no task starts waiting: offers only to waiting work
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A writer's word on what its changes can lead to (`opens`), for the changes it
+    had made when it said so (`covers`): any change beyond those voids it."""
+
+    opens: str
+    covers: Changes
+
+    def holds_for(self, changes: Changes) -> bool:
+        """Whether it covers every change of `changes` (rows numbered at insert, such as
+        events, are known only after the claim: readers check the kinds they care about)."""
+        return not changes.unknown and not changes.minus(self.covers)
 
 
 @dataclass
@@ -26,6 +43,8 @@ class Changes:
     keys: dict[type[Any], set[Key]] = field(default_factory=lambda: defaultdict(set))
     sweeps: list[tuple[type[Any], tuple[Criterion, ...]]] = field(default_factory=list)
     unknown: bool = False
+    # what the writer claimed (kept by `only`; merging or subtracting drops it)
+    claim: Claim | None = None
 
     @classmethod
     def everything(cls) -> Changes:
@@ -74,6 +93,7 @@ class Changes:
             if kind in kinds and keys:
                 kept.keys[kind] = set(keys)
         kept.sweeps = [sweep for sweep in self.sweeps if sweep[0] in kinds]
+        kept.claim = self.claim
         return kept
 
     def __bool__(self) -> bool:

@@ -149,6 +149,12 @@ class Unit(Protocol):
         their criteria), pending ones included."""
         ...
 
+    def claim(self, opens: str) -> None:
+        """Say what the changes made so far can lead to (`changes.OPENS_NOTHING`,
+        `changes.OPENS_ROOM`): the commit's `Changes` carry the claim, so the routing
+        owner may skip a pass for them. A change made after the claim voids it."""
+        ...
+
 
 class Store(Protocol):
     """The source of truth: the memory, SQLite or PostgreSQL adapter behind one interface."""

@@ -253,7 +253,10 @@ class MemoryUnit:
         found = self._t.changed()
         for cls, key in self._deleted:
             found.note(cls, key)
-        return found
+        return self._t.with_claim(found)
+
+    def claim(self, opens: str) -> None:
+        self._t.claim(opens, self.changed())
 
     # --- commit -------------------------------------------------------------------------
 

@@ -910,7 +910,10 @@ class SqlUnit:
         self._t.add_hook(hook)
 
     def changed(self) -> Changes:
-        return self._t.changed()
+        return self._t.with_claim(self._t.changed())
+
+    def claim(self, opens: str) -> None:
+        self._t.claim(opens, self._t.changed())
 
     async def _committed(self) -> None:
         await self._t.run_hooks()

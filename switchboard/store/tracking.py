@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from switchboard.kernel.changes import Changes
+from switchboard.kernel.changes import Changes, Claim
 from switchboard.kernel.criteria import Cond
 from switchboard.kernel.errors import SwitchboardError
 from switchboard.store.schema import RecordType, Schema
@@ -55,6 +55,7 @@ class Tracker:
         self.hooks: list[Hook] = []
         # what was written so far (the unit's `changed()` adds what is still pending)
         self.written = Changes()
+        self.claimed: Claim | None = None
 
     def require_writable(self) -> None:
         if not self.writable:
@@ -122,6 +123,16 @@ class Tracker:
         key = rt.key_of(record)
         if None not in key:
             found.note(rt.cls, key)
+
+    def claim(self, opens: str, covers: Changes) -> None:
+        covers.claim = None
+        self.claimed = Claim(opens, covers)
+
+    def with_claim(self, found: Changes) -> Changes:
+        """`found` with the unit's claim, if any: the reader checks what it covers
+        (`Claim.holds_for`) against the kinds it cares about."""
+        found.claim = self.claimed
+        return found
 
     def pending(self) -> bool:
         return bool(self.new or self.dead) or bool(self.changes())

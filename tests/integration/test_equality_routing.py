@@ -149,8 +149,7 @@ async def _run(steps: list[Step]) -> None:
         for kind, n in steps:
             with contextlib.suppress(SwitchboardError):
                 await world.step(kind, n)
-            await world.dispatcher.wait_idle()
-            kept = world.dispatcher.picture(world.ws)
+            kept = await world.dispatcher.settle(world.ws)
             assert kept is not None
             lifecycle.assert_every_member_with_room_is_ready(kept)
             assert_groups_are_the_ready_members(kept)
@@ -214,8 +213,7 @@ def test_a_freed_worker_passes_over_the_tasks_it_cannot_take_to_one_it_can() -> 
                 attributes = json.dumps({"lang": lang})
                 create = tasks.TaskCreate(attributes, workflow_sid=world.workflow)
                 await tasks.create_task(world.svc, world.account, world.ws, create)
-            await world.dispatcher.wait_idle()
-            kept = world.dispatcher.picture(world.ws)
+            kept = await world.dispatcher.settle(world.ws)
             assert kept is not None
             runs = [len(run.places) for queue in kept.runs.values() for run in queue.values()]
             assert sorted(runs) == [1, 3]

@@ -234,7 +234,7 @@ def assert_counts_are_the_members(kept: WorkspaceState) -> None:
 async def assert_picture_is_the_store(world: World) -> None:
     """The routing owner's picture, kept up to date change by change, equals one
     rebuilt from the store now."""
-    kept = world.dispatcher.picture(world.ws)
+    kept = await world.dispatcher.settle(world.ws)
     assert kept is not None
     assert_every_member_with_room_is_ready(kept)
     assert_counts_are_the_members(kept)

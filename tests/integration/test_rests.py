@@ -118,7 +118,7 @@ async def test_a_rest_is_stored_so_a_new_routing_owner_keeps_it(center: Center) 
         await fresh.load(unit, workspace, center.svc.clock.now_ms())
     assert fresh.workers[ann].resting
     assert (rest_until, "rest", ann) in fresh.describe()["timers"]
-    kept = center.dispatcher.picture(center.workspace_sid)
+    kept = await center.dispatcher.settle(center.workspace_sid)
     assert kept is not None and kept.describe() == fresh.describe()
 
 

@@ -186,6 +186,25 @@ def test_attributes_are_stored_as_objects_only_when_they_read_back_as_the_same_t
     assert _read(_stored(event)) == event
 
 
+def test_attributes_seen_before_are_stored_by_the_form_of_their_own_field(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A task's events repeat its attributes text, so each text's form is worked out
+    once; the same text as a task's and as a worker's attributes keeps its own code, and
+    every row reads back what was recorded however often the kept forms are dropped."""
+    monkeypatch.setattr(compact, "FORMS_KEPT", 3)
+    texts = [json.dumps({"n": n, "lang": "fr"}) for n in range(5)]
+    for _ in range(2):
+        for text in texts:
+            payload = _payload() | {"task_attributes": text, "worker_attributes": text}
+            event = _event(event_data=_json(payload))
+            [row] = EVENTS.rows([event], consecutive=True)
+            stored = json.loads(row["event_data"])
+            assert stored["AJ"] == stored["WJ"] == json.loads(text)
+            assert _read(row) == event
+    assert len(compact._FORMS_SEEN) <= 3
+
+
 def test_coded_columns_cannot_be_compared_or_bulk_updated_in_sql() -> None:
     with pytest.raises(ValueError, match="stored coded"):
         EVENTS.refuse_coded(["event_data"])

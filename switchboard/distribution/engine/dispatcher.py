@@ -24,7 +24,7 @@ from switchboard.distribution.domain.records import Reservation, Task
 from switchboard.distribution.engine.resident import CONFIG_KINDS, ROUTING_KINDS, WorkspaceState
 from switchboard.distribution.engine.routing import run_pass
 from switchboard.distribution.work.context import Services
-from switchboard.kernel.changes import Changes
+from switchboard.kernel.changes import OPENS_NOTHING, OPENS_ROOM, Changes
 from switchboard.kernel.clock import Timer
 from switchboard.kernel.criteria import eq, isin
 from switchboard.store.ownership import Coordinator, LocalCoordinator
@@ -74,7 +74,11 @@ class Dispatcher:
             changes = changes.only(ROUTING_KINDS)
             if not changes:
                 return  # events, deliveries...: nothing routing looks at
-        self.poke_local(workspace_sid, changes)
+        if changes is not None and self._offers_nothing(workspace_sid, changes):
+            # kept for the next pass, which reads them back before it plans
+            self._dirty.setdefault(workspace_sid, Changes()).merge(changes)
+        else:
+            self.poke_local(workspace_sid, changes)
         if self.coordinator.distributed and not self._closed:
             detail = None
             if changes is not None:
@@ -87,8 +91,32 @@ class Dispatcher:
             everyone = changes is None or changes.unknown or bool(changes.kinds() & CONFIG_KINDS)
             self._spawn(self.coordinator.announce_poke(workspace_sid, detail, everyone))
 
+    def _offers_nothing(self, workspace_sid: str, changes: Changes) -> bool:
+        """Whether the writer's claim says a pass could offer nothing after these
+        changes: an accept that takes no one's slot back, or a completion while no work
+        waits that a freed worker could be offered (`Unit.claim`)."""
+        claim = changes.claim
+        if claim is None or not claim.holds_for(changes):
+            return False
+        if claim.opens == OPENS_NOTHING:
+            return True
+        if workspace_sid in self._running:
+            return False  # its picture may not hold yet the work that waits for room
+        state = self._states.get(workspace_sid)
+        return claim.opens == OPENS_ROOM and state is not None and not state.waits_for_room()
+
     def picture(self, workspace_sid: str) -> WorkspaceState | None:
-        """The in-memory picture this process keeps of a workspace it routes (if any)."""
+        """The in-memory picture this process keeps of a workspace it routes (if any), as
+        of its last pass: changes that could offer nothing wait for the next one (see
+        `settle`)."""
+        return self._states.get(workspace_sid)
+
+    async def settle(self, workspace_sid: str) -> WorkspaceState | None:
+        """The picture with every change so far read back (tests: a pass, if changes
+        wait for one)."""
+        if self._dirty.get(workspace_sid):
+            self.poke_local(workspace_sid, Changes())
+        await self.wait_idle()
         return self._states.get(workspace_sid)
 
     def poke_remote(self, workspace_sid: str, detail: str | None) -> None:

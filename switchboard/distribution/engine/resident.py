@@ -592,6 +592,20 @@ class WorkspaceState:
 
     # --- what the pass did itself ---------------------------------------------------------
 
+    def waits_for_room(self) -> bool:
+        """Whether a worker who frees up could be offered work now: a pending task, or
+        a reserved one that its queue offers to several workers at once."""
+        for entry in self.waiting.values():
+            task = entry.task
+            if task is None:
+                continue  # in no queue: no worker can take it
+            if entry.status == "pending":
+                return True
+            queue = self.queues.get(task.queue_sid)
+            if queue is None or queue.max_reserved_workers > 1:
+                return True
+        return False
+
     def reserved(self, reservation: Reservation) -> None:
         """A reservation the pass just created (the planner already took the capacity and
         excluded the worker)."""

@@ -218,6 +218,10 @@ def _is_same(value: Any) -> bool:
 
 def pack_data(row: Row, data: Mapping[str, Any]) -> str:
     """`event_data` as stored: coded keys, sids that repeat a column as SAME."""
+    return json.dumps(_packed(row, data), separators=(",", ":"))
+
+
+def _packed(row: Row, data: Mapping[str, Any]) -> dict[str, Any]:
     stored: dict[str, Any] = {}
     for key, value in data.items():
         code = CODES.get(key)
@@ -234,16 +238,32 @@ def pack_data(row: Row, data: Mapping[str, Any]) -> str:
             if form is not None:
                 code, value = form
         stored[code or key] = value
-    return json.dumps(stored, separators=(",", ":"))
+    return stored
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(name)  # NaN and Infinity are not JSON: SQL's JSON functions refuse them
 
 
+# a task's events repeat its attributes text: each text's form is worked out once
+_FORMS_SEEN: dict[tuple[str, str], tuple[str, Any] | None] = {}
+FORMS_KEPT = 1024
+
+
 def _json_form(key: str, text: str) -> tuple[str, Any] | None:
     """The code and the object of attributes text that one of its JSON forms writes back
-    exactly, else None (then the text is stored as it is)."""
+    exactly, else None (then the text is stored as it is). The object is shared between
+    the rows that store it: it is only ever written out, never changed."""
+    seen = (key, text)
+    if seen in _FORMS_SEEN:
+        return _FORMS_SEEN[seen]
+    if len(_FORMS_SEEN) >= FORMS_KEPT:
+        _FORMS_SEEN.clear()
+    form = _FORMS_SEEN[seen] = _find_json_form(key, text)
+    return form
+
+
+def _find_json_form(key: str, text: str) -> tuple[str, Any] | None:
     if not text.startswith("{") or "\\u" in text:
         return None  # escapes may be NUL or lone surrogates, which PostgreSQL's jsonb refuses
     try:
@@ -358,16 +378,23 @@ def description_code(fields: Row, data: Mapping[str, Any]) -> int | None:
     return None
 
 
-def encode(fields: Row, data_text: str | None = None) -> dict[str, Any]:
+_UNPARSED: Any = object()
+
+
+def encode(
+    fields: Row, data_text: str | None = None, data: dict[str, Any] | None = _UNPARSED
+) -> dict[str, Any]:
     """The stored row of a full event's fields (column name -> value); `data_text`: the
-    stored `event_data` when the caller has it already (a linked row's)."""
+    stored `event_data` when the caller has it already (a linked row's); `data`: the
+    `event_data` object when the caller has parsed it already."""
     row = dict(fields)
     resource_column = RESOURCE_COLUMN.get(row["resource_type"])
     if resource_column is not None and row["resource_sid"] == row.get(resource_column):
         row["resource_sid"] = None
     if row.get("actor_type") == WORKSPACE_ACTOR and row.get("actor_sid") == row["workspace_sid"]:
         row["actor_type"] = row["actor_sid"] = None
-    data = _object(row["event_data"])
+    if data is _UNPARSED:
+        data = _object(row["event_data"])
     code = description_code(fields, data or {})
     if code is not None:
         row["description"] = f"{_CODED}{code}"
@@ -418,11 +445,12 @@ def encode_many(rows: Sequence[Row], consecutive: bool) -> list[dict[str, Any]]:
         task = fields.get("task_sid")
         key = (fields["workspace_sid"], task)
         base = bases.get(key) if task is not None else None
-        data = _object(fields["event_data"]) if task is not None else None
-        if base is not None and data is not None and index - base[0] <= LINK_REACH:
+        data = _object(fields["event_data"])
+        reach = base is not None and index - base[0] <= LINK_REACH
+        if task is not None and base is not None and reach and data is not None:
             linked = _linked(fields, data, base[1], index - base[0])
             if linked is not None:
-                row = encode(fields, linked)
+                row = encode(fields, linked, data)
                 standalone = pack_data(fields, data)
                 if len(linked) < len(standalone):
                     stored.append(row)
@@ -431,7 +459,9 @@ def encode_many(rows: Sequence[Row], consecutive: bool) -> list[dict[str, Any]]:
                 stored.append(row)
                 bases[key] = (index, data)
                 continue
-        stored.append(encode(fields))
+        stored.append(encode(fields, None, data))
+        if task is None:
+            continue
         if data is not None:
             bases[key] = (index, data)
     return stored
@@ -478,7 +508,7 @@ def _linked(fields: Row, data: dict[str, Any], base: dict[str, Any], back: int) 
     rebuilt += [key for key in changed if key not in base]
     if rebuilt != list(data):
         return None  # keys in another order: stored whole
-    own = json.loads(pack_data(fields, changed))
+    own = _packed(fields, changed)
     link: dict[str, Any] = {LINK: back}
     if dropped:
         link[DROPPED] = dropped

@@ -22,6 +22,7 @@ from switchboard.distribution.journal.events import Subject, record
 from switchboard.distribution.work import rests
 from switchboard.distribution.work.context import Services
 from switchboard.distribution.work.worker_state import activity_name, set_activity
+from switchboard.kernel.changes import OPENS_NOTHING, OPENS_ROOM
 from switchboard.kernel.criteria import eq, isin
 from switchboard.kernel.ports import Unit
 
@@ -180,6 +181,10 @@ async def _task_back_to_pending(
 async def accept(
     unit: Unit, svc: Services, workspace: Workspace, res: Reservation, now: int
 ) -> None:
+    """The task is the worker's. Unless another offer of it is rescinded or the worker
+    moves to another activity, that opens nothing a routing pass could offer (the
+    worker's slot stays taken), and the unit says so (`Unit.claim`)."""
+    settles = not unit.changed()  # the claim covers this transition's changes only
     move_reservation(res, "accept", now)
     task = await unit.get(Task, res.task_sid)
     assert task is not None
@@ -189,6 +194,7 @@ async def accept(
         rests.after_acceptance(worker)
     for other in await _other_pending(unit, task, res):
         if other.sid != res.sid:
+            settles = False
             move_reservation(other, "rescind", now)
             await _move_worker(
                 unit, svc, workspace, other.worker_sid, other.worker_previous_activity_sid, now
@@ -203,10 +209,14 @@ async def accept(
             )
     queue = await unit.get(TaskQueue, res.task_queue_sid) if res.task_queue_sid else None
     if queue is not None and not workspace.multi_task_enabled:
+        if queue.assignment_activity_sid is not None:
+            settles = False  # skip_if and no-agent timeouts count workers by activity
         await _move_worker(unit, svc, workspace, res.worker_sid, queue.assignment_activity_sid, now)
     await record_reservation_event(
         unit, svc, workspace, "reservation.accepted", res, f"Reservation {res.sid} accepted"
     )
+    if settles:
+        unit.claim(OPENS_NOTHING)
 
 
 async def reject(
@@ -307,7 +317,9 @@ async def complete(
     reservation: Reservation | None = None,
 ) -> None:
     """Done: capacity is freed and the worker's idle time restarts (`reservation`: the
-    task's accepted one, when the caller holds it)."""
+    task's accepted one, when the caller holds it). No task starts waiting, so a routing
+    pass has something to offer only if work waits already (`Unit.claim`)."""
+    settles = not unit.changed()  # the claim covers this transition's changes only
     move_task(task, "complete", now)
     task.reason = reason
     res = await live_reservation(unit, task.sid, reservation)
@@ -321,6 +333,8 @@ async def complete(
             unit, svc, workspace, "reservation.completed", res, f"Reservation {res.sid} completed"
         )
     record_task_event(unit, svc, workspace, "task.completed", task, f"Task {task.sid} completed")
+    if settles:
+        unit.claim(OPENS_ROOM)
 
 
 async def cancel_pending_reservations(
