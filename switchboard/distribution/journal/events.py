@@ -38,8 +38,9 @@ class Subject:
     task_channel: str | None = None
 
 
-def event_dict(row: Event) -> dict[str, Any]:
-    """The JSON-ready form of an event, as published on the bus."""
+def event_dict(row: Event, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON-ready form of an event, as published on the bus (`data`: its
+    `event_data` object when the caller has it already, equal to the parsed text)."""
     return {
         "sid": row.sid,
         "account_sid": row.account_sid,
@@ -50,12 +51,26 @@ def event_dict(row: Event) -> dict[str, Any]:
         "actor_type": row.actor_type,
         "actor_sid": row.actor_sid,
         "description": row.description,
-        "event_data": json.loads(row.event_data),
+        "event_data": json.loads(row.event_data) if data is None else data,
         "event_date_ms": row.event_date,
         "task_sid": row.task_sid,
         "worker_sid": row.worker_sid,
         "reservation_sid": row.reservation_sid,
     }
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _read_back(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """What parsing the payload's JSON text gives, without parsing it: the payload itself
+    (built here, held by no caller), when every key is text and every value a plain
+    scalar (the usual payload: sids, names, attributes as text); None otherwise (nested
+    values are read back from the text)."""
+    for key, value in payload.items():
+        if type(key) is not str or type(value) not in _SCALARS:
+            return None
+    return payload
 
 
 def _channel_of(data: dict[str, Any]) -> str | None:
@@ -101,5 +116,6 @@ def record(
     )
     unit.add(row)
     bus = recorder.bus
-    unit.after_commit(lambda: bus.publish(event_dict(row)))
+    published = _read_back(payload)
+    unit.after_commit(lambda: bus.publish(event_dict(row, published)))
     return row
