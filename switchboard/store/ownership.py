@@ -85,6 +85,11 @@ class Coordinator(Protocol):
         """Tell the other processes that the workspace changed (`detail`: which records);
         `everyone` False: only its owner (and whoever watches it) needs to know."""
 
+    def queue_poke(
+        self, workspace_sid: str, detail: str | None = None, everyone: bool = True
+    ) -> None:
+        """`announce_poke` without waiting: it leaves with what else is queued."""
+
     async def watch(self, workspace_sid: str) -> None:
         """Receive the workspace's events from now on (something here shows it)."""
 
@@ -118,6 +123,11 @@ class LocalCoordinator:
         return True
 
     async def announce_poke(
+        self, workspace_sid: str, detail: str | None = None, everyone: bool = True
+    ) -> None:
+        return None
+
+    def queue_poke(
         self, workspace_sid: str, detail: str | None = None, everyone: bool = True
     ) -> None:
         return None
@@ -157,7 +167,8 @@ class PostgresCoordinator:
         self._on_event: EventHandler | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
-        self._outgoing: deque[dict[str, Any]] = deque()
+        # events (dicts) and pokes ((channel, payload)) waiting to be sent, in order
+        self._outgoing: deque[dict[str, Any] | tuple[str, str]] = deque()
         self._stopping = False
         self._sender: asyncio.Task[None] | None = None
         self._watched: set[str] = set()  # workspaces something here shows
@@ -287,12 +298,24 @@ class PostgresCoordinator:
     async def announce_poke(
         self, workspace_sid: str, detail: str | None = None, everyone: bool = True
     ) -> None:
+        self.queue_poke(workspace_sid, detail, everyone)
+        if self._sender is not None:
+            await asyncio.shield(self._sender)
+
+    def queue_poke(
+        self, workspace_sid: str, detail: str | None = None, everyone: bool = True
+    ) -> None:
+        """Synchronous, queued with the events: a commit's poke and its events (and
+        those of the commits around it) leave in one round trip, in the order queued."""
+        if self._closing:
+            return
         suffix = "" if detail is None else f":{detail}"
         channel = CHANNEL if everyone else workspace_channel(workspace_sid)
-        await self._notify(channel, f"p:{self.instance}:{workspace_sid}{suffix}")
+        self._outgoing.append((channel, f"p:{self.instance}:{workspace_sid}{suffix}"))
+        self._send_soon()
 
     async def announce_event(self, event: dict[str, Any]) -> None:
-        await self._notify_all(self._payloads([event]))
+        await self._notify_all(self._payloads([event]))  # (a channel event: not queued)
 
     def queue_event(self, event: dict[str, Any]) -> None:
         """Synchronous, for the event bus: events leave in the order they were committed
@@ -300,24 +323,30 @@ class PostgresCoordinator:
         if self._stopping:  # shutting down: what is committed stays in the store
             return
         self._outgoing.append(event)
+        self._send_soon()
+
+    def _send_soon(self) -> None:
+        """Start the task that sends what is queued, unless one runs (`_sender`)."""
         if self._sender is None or self._sender.done():
             self._sender = asyncio.get_running_loop().create_task(self._send_queued())
 
     async def _send_queued(self) -> None:
         """Everything queued leaves in one round trip: events packed several to a payload
-        (each listening process is woken once per payload, not once per event)."""
+        (each listening process is woken once per payload, not once per event), pokes
+        as they are."""
         while self._outgoing:
-            events = list(self._outgoing)
+            items = list(self._outgoing)
             self._outgoing.clear()
             try:
-                await self._notify_all(self._payloads(events))
-            except Exception:  # the next events still go; the owner re-reads on poke
-                log.exception("could not share %d event(s)", len(events))
+                await self._notify_all(self._payloads(items))
+            except Exception:  # the next ones still go; the owner re-reads on poke
+                log.exception("could not share %d event(s) and poke(s)", len(items))
 
-    def _payloads(self, events: list[dict[str, Any]]) -> list[tuple[str, str]]:
-        """(channel, payload) in commit order, on each event's workspace channel: `e:` one
-        event, `b:` a JSON array of several (consecutive, same channel), `E:` a sid alone
-        (an event too large to travel inline; the receiver loads it)."""
+    def _payloads(self, items: list[dict[str, Any] | tuple[str, str]]) -> list[tuple[str, str]]:
+        """(channel, payload) in the order queued: a poke as it is; an event on its
+        workspace's channel, `e:` one event, `b:` a JSON array of several (consecutive,
+        same channel), `E:` a sid alone (an event too large to travel inline; the
+        receiver loads it)."""
         payloads: list[tuple[str, str]] = []
         group: list[str] = []
         size = 0
@@ -332,7 +361,11 @@ class PostgresCoordinator:
             group.clear()
             size = 0
 
-        for event in events:
+        for event in items:
+            if isinstance(event, tuple):  # a poke, ready to go
+                close_group()
+                payloads.append(event)
+                continue
             workspace_sid = event.get("workspace_sid")
             target = workspace_channel(workspace_sid) if isinstance(workspace_sid, str) else CHANNEL
             if target != channel:

@@ -64,7 +64,7 @@ from switchboard.kernel.criteria import (
 )
 from switchboard.kernel.errors import Conflict
 from switchboard.store.cache import RecordCache
-from switchboard.store.direct import DirectStatements, prepared
+from switchboard.store.direct import MAX_PLANS, DirectStatements, prepared
 from switchboard.store.group_commit import GroupCommitter
 from switchboard.store.schema import RecordType, Schema
 from switchboard.store.sid_keys import keyed_columns, sid_keys
@@ -113,6 +113,47 @@ class LoopConnection:
         return self.direct.execute(self.sync.connection.driver_connection, plan, parameters)
 
 
+class PgConnection:
+    """An :class:`AsyncConnection` to PostgreSQL whose prepared statements run on its
+    asyncpg connection directly (:mod:`switchboard.store.direct`), in the transaction
+    SQLAlchemy began on it (begun here when a direct statement comes first: what
+    SQLAlchemy's cursor does). Anything else, and everything while event listeners or
+    echo watch the engine, goes through SQLAlchemy."""
+
+    def __init__(self, connection: AsyncConnection, direct: DirectStatements) -> None:
+        self.connection = connection
+        self.direct = direct
+        self._adapter: Any = None  # SQLAlchemy's adapter around the asyncpg connection
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        if isinstance(parameters, list) and len(parameters) == 1:
+            parameters = parameters[0]
+        many = isinstance(parameters, list)
+        if many:
+            keys = tuple(parameters[0]) if parameters else ()
+        else:
+            keys = tuple(parameters) if parameters else ()
+        sync = self.connection.sync_connection
+        # (the read engine has listeners of its own, for its isolation level: only those
+        # that watch statements count)
+        observed = (
+            sync is None
+            or sync._echo
+            or bool(sync.dispatch.before_cursor_execute)
+            or bool(sync.dispatch.after_cursor_execute)
+        )
+        plan = None if observed else self.direct.plan(statement, keys)
+        if plan is None or (many and plan.columns):
+            return await self.connection.execute(statement, parameters)
+        adapter = self._adapter
+        if adapter is None:
+            raw = await self.connection.get_raw_connection()
+            adapter = self._adapter = raw.dbapi_connection
+        if adapter._transaction is None and not adapter.autocommit:
+            await adapter._start_transaction()
+        return await self.direct.run_asyncpg(adapter._connection, plan, parameters)
+
+
 _INSERTS: dict[Any, Any] = {}  # by table
 
 
@@ -147,8 +188,39 @@ def _insert_returning_of(rt: RecordType) -> Any:
         assert rt.autoincrement is not None
         column = rt.table.c[rt.autoincrement]
         statement = rt.table.insert().returning(column, sort_by_parameter_order=True)
-        _RETURNING[rt.table] = statement
+        _RETURNING[rt.table] = prepared(statement)  # one row: on asyncpg directly
     return statement
+
+
+# rows of one numbered INSERT on PostgreSQL in a statement of their own shape (more go
+# through SQLAlchemy's multi-row insert)
+MAX_VALUES_ROWS = 16
+_VALUES: dict[tuple[Any, tuple[str, ...], int], Any] = {}  # by table, columns, row count
+
+
+def _numbered_values(
+    rt: RecordType, rows: list[dict[str, Any]]
+) -> tuple[Any, dict[str, Any]] | None:
+    """A multi-row INSERT .. RETURNING the numbers, prepared per table, columns and row
+    count (so it runs on asyncpg directly), and its parameters (``r<row>_<column>``);
+    None when the rows do not all have the same columns."""
+    columns = tuple(rows[0])
+    if any(tuple(row) != columns for row in rows):
+        return None
+    shape = (rt.table, columns, len(rows))
+    statement = _VALUES.get(shape)
+    if statement is None:
+        assert rt.autoincrement is not None
+        listed = [
+            {name: bindparam(f"r{i}_{name}", type_=rt.table.c[name].type) for name in columns}
+            for i in range(len(rows))
+        ]
+        statement = rt.table.insert().values(listed).returning(rt.table.c[rt.autoincrement])
+        if len(_VALUES) >= MAX_PLANS:
+            _VALUES.clear()
+        _VALUES[shape] = statement = prepared(statement)
+    params = {f"r{i}_{name}": row[name] for i, row in enumerate(rows) for name in columns}
+    return statement, params
 
 
 _UPDATES: dict[tuple[Any, tuple[str, ...]], Any] = {}  # by table and changed columns
@@ -183,19 +255,23 @@ class LazyConnection:
     response shows); a checkout and the reset at check-in cost more than those reads.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, direct: DirectStatements | None = None) -> None:
         self._engine = engine
+        self._direct = direct  # PostgreSQL: prepared statements on asyncpg directly
         self._connection: AsyncConnection | None = None
+        self._runner: AsyncConnection | PgConnection | None = None
 
     async def execute(self, statement: Any, parameters: Any = None) -> Any:
         await turns.checkpoint()
-        if self._connection is None:
-            self._connection = await self._engine.connect()
-        return await self._connection.execute(statement, parameters)
+        if self._runner is None:
+            self._connection = connection = await self._engine.connect()
+            direct = self._direct
+            self._runner = connection if direct is None else PgConnection(connection, direct)
+        return await self._runner.execute(statement, parameters)
 
     async def close(self) -> None:
         if self._connection is not None:
-            connection, self._connection = self._connection, None
+            connection, self._connection, self._runner = self._connection, None, None
             await connection.close()
 
 
@@ -225,7 +301,9 @@ class LazyLoopConnection:
 
 
 # what a SQL unit's `connection` is: statements go through its `execute`
-SqlConnection = AsyncConnection | LoopConnection | LazyConnection | LazyLoopConnection
+SqlConnection = (
+    AsyncConnection | PgConnection | LoopConnection | LazyConnection | LazyLoopConnection
+)
 
 
 def _loop_pragmas(dbapi_connection: Any, record: Any) -> None:
@@ -260,6 +338,9 @@ WAL_SIZE_LIMIT = 16 * 2**20
 # WAL frames (pages) past which the writer makes sure the WAL starts over (SQLite's own
 # automatic checkpoint size)
 WAL_RESTART_FRAMES = 1_000
+
+
+_ADVISORY_LOCK = prepared(text("SELECT pg_advisory_xact_lock(:key)"))
 
 
 def lock_key(name: str) -> int:
@@ -893,9 +974,20 @@ class SqlUnit:
         writer), so the last one tells them all; PostgreSQL returns them."""
         name = rt.autoincrement
         assert name is not None
-        if self.dialect == "postgresql":
-            result = await self.connection.execute(_insert_returning_of(rt), rows)
-            keys: Sequence[int] = [key for (key,) in result.all()]
+        listed = (
+            _numbered_values(rt, rows)
+            if self.dialect == "postgresql" and 1 < len(rows) <= MAX_VALUES_ROWS
+            else None
+        )
+        returned: Any
+        if listed is not None:
+            returned = await self.connection.execute(*listed)
+            # the database numbers the rows in the order of the VALUES list (as
+            # SQLAlchemy's own sorted multi-row insert assumes of INSERT .. SELECT)
+            keys: Sequence[int] = sorted(key for (key,) in returned.all())
+        elif self.dialect == "postgresql":
+            returned = await self.connection.execute(_insert_returning_of(rt), rows)
+            keys = [key for (key,) in returned.all()]
         elif len(rows) == 1:  # one row: the cursor says its rowid (sqlite3's lastrowid)
             single: Any = await self.connection.execute(_insert_of(rt), rows[0])
             keys = [single.lastrowid]
@@ -980,6 +1072,9 @@ class SqlStore:
                 )
                 event.listen(self._short_reads, "connect", _reader_pragmas)
         self._direct = DirectStatements(self.loop_engine.dialect) if self.loop_engine else None
+        self._pg_direct = (
+            DirectStatements(self.engine.dialect) if self.kind == "postgresql" else None
+        )
         self.observers = Observers()
         self.cache = (
             RecordCache(schema.cached, schema.recent if self.loop_engine else frozenset())
@@ -1013,7 +1108,7 @@ class SqlStore:
         if short and self._short_reads is not None:
             connection = LazyLoopConnection(self._short_reads, self._direct)
         else:
-            connection = LazyConnection(self._read_engine)
+            connection = LazyConnection(self._read_engine, self._pg_direct)
         try:
             yield SqlUnit(connection, self.schema, self.kind, writable=False, cache=self.cache)
         finally:
@@ -1031,11 +1126,12 @@ class SqlStore:
                 yield unit
             await self._after_commit(lock, unit)
             return
-        async with self._local_lock(lock), self.engine.begin() as connection:
-            if lock is not None and self.kind == "postgresql":
-                await connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(lock)}
-                )
+        async with self._local_lock(lock), self.engine.begin() as begun:
+            connection: AsyncConnection | PgConnection = begun
+            if self._pg_direct is not None:
+                connection = PgConnection(begun, self._pg_direct)
+                if lock is not None:
+                    await connection.execute(_ADVISORY_LOCK, {"key": lock_key(lock)})
             unit = SqlUnit(
                 connection,
                 self.schema,

@@ -199,3 +199,40 @@ async def test_a_workspaces_events_reach_a_process_only_while_it_watches_it(dsn:
     finally:
         await sender.stop()
         await other.stop()
+
+
+async def test_pokes_and_events_queued_together_leave_in_one_round_trip_in_order(
+    dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commit's poke and its events (and those of the commits around it) share one
+    NOTIFY statement: the owner hears them in the order they were queued."""
+    heard: list[str] = []
+
+    async def record(event: dict[str, Any]) -> None:
+        heard.append(f"e{event['n']}")
+
+    sender, other = PostgresCoordinator(dsn, _no_event), PostgresCoordinator(dsn, _no_event)
+    await sender.start(lambda _ws, _detail: None, _nothing)
+    await other.start(lambda ws, detail: heard.append(f"p{detail}"), record)
+    await other.watch(WS)
+    statements: list[str] = []  # the kinds of payload each statement carried
+    original = PostgresCoordinator._notify_all
+
+    async def counted(self: PostgresCoordinator, payloads: list[tuple[str, str]]) -> None:
+        statements.append("".join(payload[0] for _channel, payload in payloads))
+        await original(self, payloads)
+
+    monkeypatch.setattr(PostgresCoordinator, "_notify_all", counted)
+    try:
+        sender.queue_event({"sid": "EV1", "workspace_sid": WS, "n": 1})
+        sender.queue_poke(WS, "1", everyone=False)  # synchronous, as the dispatcher's
+        sender.queue_poke(WS, "2", everyone=False)
+        sender.queue_event({"sid": "EV2", "workspace_sid": WS, "n": 2})
+        await sender.announce_poke(WS, "3", everyone=False)  # returns once it went out
+        assert statements == ["eppep"]
+        await _until(lambda: len(heard) == 5)
+        assert [h for h in heard if h[0] == "p"] == ["p1", "p2", "p3"]
+        assert [h for h in heard if h[0] == "e"] == ["e1", "e2"]
+    finally:
+        await sender.stop()
+        await other.stop()

@@ -89,7 +89,8 @@ class Dispatcher:
             # configuration (or "unknown") makes every process's cached copies stale;
             # tasks, workers and reservations concern the owner alone
             everyone = changes is None or changes.unknown or bool(changes.kinds() & CONFIG_KINDS)
-            self._spawn(self.coordinator.announce_poke(workspace_sid, detail, everyone))
+            # queued with the commit's events: one round trip for both
+            self.coordinator.queue_poke(workspace_sid, detail, everyone)
 
     def _offers_nothing(self, workspace_sid: str, changes: Changes) -> bool:
         """Whether the writer's claim says a pass could offer nothing after these
