@@ -139,9 +139,14 @@ class DirectStatements:
         }
         result_columns = compiled._result_columns
         columns = tuple(entry[0] for entry in result_columns)
-        results = tuple(
-            entry[3]._cached_result_processor(dialect, None) for entry in result_columns
-        )
+        try:
+            results = tuple(
+                entry[3]._cached_result_processor(dialect, None) for entry in result_columns
+            )
+        except (TypeError, ValueError):
+            # a processor that needs the column's type as the driver describes it (a
+            # numeric on PostgreSQL): SQLAlchemy runs the statement
+            return None
         return Plan(compiled.string, tuple(names), defaults, binds, columns, results)
 
     def execute(self, raw: Any, plan: Plan, parameters: Any) -> Result:
