@@ -334,6 +334,10 @@ class PostgresCoordinator:
         """Everything queued leaves in one round trip: events packed several to a payload
         (each listening process is woken once per payload, not once per event), pokes
         as they are."""
+        # one turn of the loop first: the pass a local commit asked for asks for the
+        # workspace's ownership before other processes hear of the change (the process
+        # that writes first routes, as when the poke was sent after the pass started)
+        await asyncio.sleep(0)
         while self._outgoing:
             items = list(self._outgoing)
             self._outgoing.clear()
