@@ -106,6 +106,18 @@ def _texts(profile: rt.RoutingProfile) -> dict[str, str]:
     return loaded
 
 
+def may_be_a_requests_task(event_data: Mapping[str, Any]) -> bool:
+    """Whether the event's task may be a request's: a request's task carries a
+    `conversations` attribute (`_attributes`), so a task whose attributes plainly lack
+    the key needs no lookup (one read per accepted task saved). Attributes that escape
+    characters (the key could be spelt with escapes) or that the event does not carry
+    are looked up."""
+    text = event_data.get("task_attributes")
+    if not isinstance(text, str):
+        return True
+    return '"conversations"' in text or "\\u" in text
+
+
 def _identity_of(event_data: Mapping[str, Any]) -> str:
     """The chat identity a worker answers as: `contact_uri` (client:name) or `identity`
     in its attributes, else its friendly name."""
@@ -516,6 +528,8 @@ class Router:
     async def on_distribution_event(self, event: Mapping[str, Any]) -> None:
         """A reservation accepted for a request's task: the worker joins the interaction."""
         if event.get("event_type") != "reservation.accepted" or not event.get("task_sid"):
+            return
+        if not may_be_a_requests_task(event.get("event_data") or {}):
             return
         async with self.svc.store.read(short=True) as unit:
             request = await unit.first(
