@@ -45,7 +45,7 @@ from switchboard.conversations.api import routing as conversation_routing
 from switchboard.conversations.attachments import DiskAttachments
 from switchboard.conversations.search_sql import SqlMessageIndex
 from switchboard.conversations.services.context import Conversations
-from switchboard.conversations.services.routing import Router
+from switchboard.conversations.services.routing import Router, may_be_a_requests_task
 from switchboard.conversations.services.search import ScanIndex
 from switchboard.database import open_store, upgrade
 from switchboard.distribution.api import app as distribution_api
@@ -362,7 +362,11 @@ def _wire_conversation_routing(
         # the join runs as the pillar's post-action work (drained by tests and shutdown);
         # with several processes on PostgreSQL, in the one that committed the acceptance
         # (others hear the event too, marked `remote`: they would join the worker twice)
-        if event.get("event_type") == "reservation.accepted" and not event.get("remote"):
+        if (
+            event.get("event_type") == "reservation.accepted"
+            and not event.get("remote")
+            and may_be_a_requests_task(event.get("event_data") or {})
+        ):
             conversations.spawn(router.on_distribution_event(event))
 
     core.services.bus.subscribe(on_distribution_event)

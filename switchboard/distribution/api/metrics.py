@@ -195,6 +195,7 @@ class Metrics:
             ("event_type",),
             registry=self.registry,
         )
+        self._events, self._reservations = Children(self.events), Children(self.reservations)
         self.pass_latency = Histogram(
             "switchboard_routing_pass_duration_seconds",
             "Duration of the routing passes this process ran.",
@@ -221,9 +222,9 @@ class Metrics:
         if event.get("remote"):
             return
         event_type = str(event.get("event_type") or "")
-        self.events.labels(event_type).inc()
+        self._events(event_type).inc()
         if event_type.startswith("reservation."):
-            self.reservations.labels(event_type.removeprefix("reservation.")).inc()
+            self._reservations(event_type.removeprefix("reservation.")).inc()
 
     def on_pass(self, _workspace_sid: str, seconds: float) -> None:
         """Dispatcher observer: one pass ran for `seconds`."""
@@ -240,12 +241,36 @@ class Metrics:
         return generate_latest(self.registry)
 
 
+# label sets whose child metric is kept at hand (event types, outcomes, route templates
+# by method and status: a few hundred at most); past this, `labels()` as usual
+MAX_CHILDREN = 2048
+
+
+class Children:
+    """A metric's children by their label values. `labels()` builds and checks the
+    values and takes a lock on every call; these metrics are labelled on every event
+    and request, and their label sets are never removed."""
+
+    def __init__(self, metric: Any) -> None:
+        self.metric = metric
+        self._by: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, *values: str) -> Any:
+        child = self._by.get(values)
+        if child is None:
+            child = self.metric.labels(*values)
+            if len(self._by) < MAX_CHILDREN:
+                self._by[values] = child
+        return child
+
+
 class HttpMetricsMiddleware:
     """Pure ASGI: times each HTTP request and labels it once the router matched a route."""
 
     def __init__(self, app: ASGIApp, histogram: Histogram) -> None:
         self.app = app
         self.histogram = histogram
+        self._children = Children(histogram)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -265,7 +290,7 @@ class HttpMetricsMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             labels = (str(scope["method"]), route_template(scope), str(status))
-            self.histogram.labels(*labels).observe(elapsed)
+            self._children(*labels).observe(elapsed)
 
 
 def install(
