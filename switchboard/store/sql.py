@@ -923,9 +923,18 @@ class SqlUnit:
 
     async def _insert_new(self) -> None:
         new, self._t.new = self._t.new, []
-        batches: list[tuple[RecordType, list[Any]]] = []
+        # rows the database numbers go last, in the order added: nothing added in the
+        # same flush can refer to a number not given yet, and a commit's events (added
+        # between its tasks and reservations) then go in one statement, not one each
+        plain: list[tuple[RecordType, Any]] = []
+        numbered_last: list[tuple[RecordType, Any]] = []
         for record in new:
             rt = self.schema.of(type(record))
+            name = rt.autoincrement
+            unnumbered = name is not None and getattr(record, name) is None
+            (numbered_last if unnumbered else plain).append((rt, record))
+        batches: list[tuple[RecordType, list[Any]]] = []
+        for rt, record in plain + numbered_last:
             if batches and batches[-1][0] is rt:
                 batches[-1][1].append(record)
             else:

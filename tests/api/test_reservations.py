@@ -51,6 +51,22 @@ async def test_both_views_show_the_same_reservation(
     assert ok(await client.get(via_worker["url"])) == via_worker
 
 
+async def test_an_answer_is_rendered_as_a_fetch_shows_it_after(
+    client: httpx.AsyncClient, reserved: dict[str, Any]
+) -> None:
+    """The update's response (worker name included, taken from the transaction) is what
+    fetching the reservation shows afterwards, under either URL."""
+    task, worker = reserved["task"], reserved["worker"]
+    [pending] = await listing(client, f"{task['url']}/Reservations")
+    accepted = ok(await client.post(pending["url"], data={"ReservationStatus": "accepted"}))
+    assert (accepted["reservation_status"], accepted["worker_name"]) == ("accepted", "ann")
+    assert ok(await client.get(pending["url"])) == accepted
+    via_worker = f"{worker['url']}/Reservations/{pending['sid']}"
+    completed = ok(await client.post(via_worker, data={"ReservationStatus": "completed"}))
+    assert (completed["reservation_status"], completed["worker_name"]) == ("completed", "ann")
+    assert ok(await client.get(via_worker)) == completed
+
+
 async def test_list_filters(client: httpx.AsyncClient, reserved: dict[str, Any]) -> None:
     task, worker = reserved["task"], reserved["worker"]
     url = f"{task['url']}/Reservations"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from switchboard.distribution.domain.records import Reservation, Task, Workspace
+from switchboard.distribution.domain.records import Reservation, Task, Worker, Workspace
 from switchboard.distribution.work import transitions as tr
 from switchboard.distribution.work.access import (
     access_activity,
@@ -38,8 +38,11 @@ async def update_reservation(
     *,
     task_sid: str | None = None,
     worker_sid: str | None = None,
+    names: dict[str, str] | None = None,
 ) -> Reservation:
-    """`task_sid` / `worker_sid` come from the URL path and must match (else 404)."""
+    """`task_sid` / `worker_sid` come from the URL path and must match (else 404).
+    `names`, when given, gets the worker's friendly name (for the response), read in
+    the transaction: a status change has the worker at hand already."""
     action = _action(params)
     if action in MEDIA_INSTRUCTIONS:
         # the media adapter may take seconds: it is called outside the workspace transaction
@@ -58,6 +61,10 @@ async def update_reservation(
             raise NotFound(f"The requested resource /Reservations/{reservation_sid} was not found")
         check_if_match(params.if_match, reservation.version, reservation.sid)
         await _apply(unit, svc, workspace, reservation, action, params)
+        if names is not None:
+            worker = await unit.get(Worker, reservation.worker_sid)
+            if worker is not None:
+                names[worker.sid] = worker.friendly_name
         return reservation
 
 

@@ -116,8 +116,10 @@ async def _update(
     ctx: Ctx, workspace_sid: str, sid: str, *, task_sid: str | None, worker_sid: str | None
 ) -> Response:
     """Rendered from what the update wrote (the service checked the URL's task or worker),
-    not read back: only the worker's name is looked up."""
+    not read back; the worker's name too, from the transaction (looked up only after a
+    media instruction)."""
     params = _update_params(ctx)
+    names: dict[str, str] = {}
     reservation = await service.update_reservation(
         ctx.svc,
         ctx.account_sid,
@@ -126,9 +128,13 @@ async def _update(
         params,
         task_sid=task_sid,
         worker_sid=worker_sid,
+        names=names,
     )
     async with ctx.reading(workspace_sid) as (unit, workspace):
-        [record] = await _records(unit, ctx, workspace, [reservation], via_worker=task_sid is None)
+        if reservation.worker_sid not in names:
+            names = await worker_names(unit, [reservation.worker_sid])
+        via_worker = task_sid is None
+        record = ser.reservation(reservation, workspace, ctx.base, names, via_worker=via_worker)
     return json_response(record, version=reservation.version)
 
 
