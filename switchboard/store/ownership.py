@@ -48,6 +48,9 @@ CHANNEL = "switchboard"  # pokes every process must hear
 MAX_INLINE_EVENT = 7000
 # after failing to take ownership, do not ask PostgreSQL again for this long
 LEASE_RETRY_SECONDS = 0.5
+# a poke that asks for a pass and says nothing changed: no cached copy is stale, and
+# the first pass of a new owner reads the workspace from the store
+_NOTHING_CHANGED = '{"keys":{},"sweeps":[]}'
 
 # (workspace sid, what changed as the dispatcher wrote it, or None: unknown)
 PokeHandler = Callable[[str, str | None], None]
@@ -271,6 +274,10 @@ class PostgresCoordinator:
         if time.monotonic() - self._refused.get(workspace_sid, 0.0) < LEASE_RETRY_SECONDS:
             return False
         async with self._ownership_lock:
+            if workspace_sid in self._owned:  # taken while this waited for the lock
+                return True
+            if time.monotonic() - self._refused.get(workspace_sid, 0.0) < LEASE_RETRY_SECONDS:
+                return False
             conn = await self._ownership_connection()
             taken = bool(
                 await conn.fetchval("SELECT pg_try_advisory_lock($1)", ownership_key(workspace_sid))
@@ -334,17 +341,33 @@ class PostgresCoordinator:
         """Everything queued leaves in one round trip: events packed several to a payload
         (each listening process is woken once per payload, not once per event), pokes
         as they are."""
-        # one turn of the loop first: the pass a local commit asked for asks for the
-        # workspace's ownership before other processes hear of the change (the process
-        # that writes first routes, as when the poke was sent after the pass started)
-        await asyncio.sleep(0)
         while self._outgoing:
             items = list(self._outgoing)
             self._outgoing.clear()
             try:
+                await self._claim_unowned(items)
+            except Exception:  # told all the same: whoever hears first may take it
+                log.exception("could not ask for the lease of a poked workspace")
+            try:
                 await self._notify_all(self._payloads(items))
             except Exception:  # the next ones still go; the owner re-reads on poke
                 log.exception("could not share %d event(s) and poke(s)", len(items))
+
+    async def _claim_unowned(self, items: list[dict[str, Any] | tuple[str, str]]) -> None:
+        """Ask for the lease of each poked workspace nobody here routes before the
+        others hear of the change, so the process that writes first routes (a new
+        workspace, or one whose owner died); a lease taken here starts a pass that
+        reads the workspace from the store. Refusals are remembered for a moment
+        (`LEASE_RETRY_SECONDS`), so a process writing to a workspace routed elsewhere
+        asks at most that often."""
+        if self._stopping:
+            return
+        for item in items:
+            if not isinstance(item, tuple):
+                continue
+            workspace_sid = item[1].split(":", 3)[2]
+            if workspace_sid not in self._owned and await self.owns(workspace_sid):
+                self._on_poke(workspace_sid, _NOTHING_CHANGED)
 
     def _payloads(self, items: list[dict[str, Any] | tuple[str, str]]) -> list[tuple[str, str]]:
         """(channel, payload) in the order queued: a poke as it is; an event on its

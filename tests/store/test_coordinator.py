@@ -236,3 +236,27 @@ async def test_pokes_and_events_queued_together_leave_in_one_round_trip_in_order
     finally:
         await sender.stop()
         await other.stop()
+
+
+async def test_the_process_that_pokes_an_unrouted_workspace_takes_its_lease_before_telling(
+    dsn: str,
+) -> None:
+    """The process that writes first routes: the others hear of a change to a
+    workspace nobody routes only once the writer holds its lease, and the writer's own
+    dispatcher is asked for the pass that reads it (whatever its own poke decided)."""
+    by_writer: list[tuple[str, str | None]] = []
+    writer_owned_when_heard: list[bool] = []
+    writer, other = PostgresCoordinator(dsn, _no_event), PostgresCoordinator(dsn, _no_event)
+    await writer.start(lambda ws, detail: by_writer.append((ws, detail)), _nothing)
+    await other.start(lambda ws, _d: writer_owned_when_heard.append(ws in writer.owned()), _nothing)
+    try:
+        writer.queue_poke(WS, "1")
+        await _until(lambda: writer_owned_when_heard == [True])
+        assert not await other.owns(WS)
+        assert by_writer == [(WS, '{"keys":{},"sweeps":[]}')]  # a pass, nothing to forget
+        writer.queue_poke(WS, "2")  # owned: told at once, no second pass asked for
+        await _until(lambda: len(writer_owned_when_heard) == 2)
+        assert len(by_writer) == 1
+    finally:
+        await writer.stop()
+        await other.stop()
