@@ -212,6 +212,8 @@ def assert_every_member_with_room_is_ready(kept: WorkspaceState) -> None:
         for sid, worker in members.items():
             if any(worker.free_on(channel) > 0 for channel in worker.channels):
                 assert ready.get(sid) is worker, (queue_sid, sid)
+    # and a task's pool reads them longest idle first from the kept order
+    assert kept.ready_in_order()
 
 
 def assert_counts_are_the_members(kept: WorkspaceState) -> None:

@@ -312,7 +312,9 @@ class Grouped(dict[str, list[WorkerState]]):
         return any(w.sid == worker_sid for w in self.get(queue_sid, ()))
 
     def ready(self, queue_sid: str) -> list[WorkerState]:
-        return [w for w in self[queue_sid] if any(w.free_on(c) > 0 for c in w.channels)]
+        """Every member, full ones too (a superset is allowed), longest idle first: the
+        pool reads this order as it is and passes over those without room."""
+        return sorted(self[queue_sid], key=lambda w: (w.idle_since, w.sid))
 
 
 def _members(snapshot: Snapshot) -> Grouped:

@@ -22,7 +22,7 @@ Rules, in order of precedence:
 from __future__ import annotations
 
 import heapq
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any, Protocol, cast
@@ -196,9 +196,13 @@ class _Pool:
     head of the list as they are met, so a pass over many tasks stays linear.
     """
 
-    def __init__(self, workers: list[WorkerState], channel_sid: str) -> None:
+    def __init__(
+        self, workers: Sequence[WorkerState], channel_sid: str, *, ordered: bool = False
+    ) -> None:
+        """`ordered`: `workers` come longest idle first already, some perhaps without
+        room (met and passed over lazily, so a pool costs nothing per idle worker)."""
         self.channel_sid = channel_sid
-        self.workers = sorted(workers, key=lambda w: (w.idle_since, w.sid))
+        self.workers = workers if ordered else sorted(workers, key=lambda w: (w.idle_since, w.sid))
         self.head = 0
 
     def candidates(self) -> Iterator[WorkerState]:
@@ -217,8 +221,9 @@ class IndexedMembers(Protocol):
     pass reads only the group a task's target can match (see `equality_index`). It
     holds every queue of the snapshot (`includes` answers for all of them)."""
 
-    def ready(self, queue_sid: str) -> list[Any]:
-        """The queue's members that may have room: at least every one that has."""
+    def ready(self, queue_sid: str) -> Sequence[Any]:
+        """The queue's members that may have room (at least every one that has), longest
+        idle first: `(idle_since, sid)` order, kept as workers change, not sorted here."""
         ...
 
     def bucket(self, queue_sid: str, found: Probe) -> list[Any]:
@@ -299,12 +304,13 @@ class Planner:
         pool = self.pools.get(key)
         if pool is None:
             # capacity only shrinks during a pass: workers with none now never get any
-            if self.indexed is not None:
-                source = self.indexed.ready(queue_sid)
+            if self.indexed is not None:  # in order already: nothing listed or sorted
+                pool = _Pool(self.indexed.ready(queue_sid), channel_sid, ordered=True)
             else:
                 source = self.queue_members(queue_sid)
-            members = [w for w in source if w.free_on(channel_sid) > 0]
-            pool = self.pools[key] = _Pool(members, channel_sid)
+                members = [w for w in source if w.free_on(channel_sid) > 0]
+                pool = _Pool(members, channel_sid)
+            self.pools[key] = pool
         return pool
 
     def bucket_pool(self, queue_sid: str, channel_sid: str, found: Probe) -> _Pool:

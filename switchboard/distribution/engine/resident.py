@@ -15,9 +15,9 @@ from __future__ import annotations
 import heapq
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from sortedcontainers import SortedList
 
@@ -150,6 +150,9 @@ class WorkspaceState:
         # here (a pass only takes slots, which leaves a full worker here until its next
         # change), so a pass never reads the logged-out and the busy
         self.ready: dict[str, dict[str, m.WorkerState]] = {}
+        # the same keys in `(idle_since, sid)` order, longest idle first: a task's pool
+        # is read from the head, so a pass costs nothing per idle worker it does not offer
+        self.ready_order: dict[str, SortedList] = {}
         # those grouped by an attribute targets compare with `==` or `HAS`, built the first
         # time a pass asks for one and kept up to date with `ready`
         self.indexes: dict[str, dict[tuple[Path, str], EqualityIndex[m.WorkerState]]] = {}
@@ -250,6 +253,7 @@ class WorkspaceState:
         self.members = {sid: {} for sid in self.queues}
         self.by_activity = {sid: Counter() for sid in self.queues}
         self.ready = {sid: {} for sid in self.queues}
+        self.ready_order = {sid: SortedList() for sid in self.queues}
         self.indexes = {}
         self.order = {sid: SortedList() for sid in self.queues}
         self.runs = {sid: {} for sid in self.queues}
@@ -284,7 +288,12 @@ class WorkspaceState:
         self.fresh_workers.add(state.sid)
 
     def _make_ready(self, queue_sid: str, state: m.WorkerState) -> None:
-        self.ready[queue_sid][state.sid] = state
+        ready, order = self.ready[queue_sid], self.ready_order[queue_sid]
+        old = ready.get(state.sid)
+        if old is not None:
+            order.remove((old.idle_since, old.sid))
+        ready[state.sid] = state
+        order.add((state.idle_since, state.sid))
         for index in self.indexes.get(queue_sid, {}).values():
             index.add(state.sid, state.context, state)
 
@@ -300,8 +309,10 @@ class WorkspaceState:
                 counts[old.activity_sid] -= 1
                 if not counts[old.activity_sid]:
                     del counts[old.activity_sid]
-        for ready in self.ready.values():
-            ready.pop(sid, None)
+        for queue_sid, ready in self.ready.items():
+            old = ready.pop(sid, None)
+            if old is not None:
+                self.ready_order[queue_sid].remove((old.idle_since, sid))
         for indexes in self.indexes.values():
             for index in indexes.values():
                 index.discard(sid)
@@ -695,6 +706,14 @@ class WorkspaceState:
 
     # --- comparing pictures -------------------------------------------------------------
 
+    def ready_in_order(self) -> bool:
+        """Whether each queue's kept order holds exactly its ready workers, sorted (the
+        property tests check it after random histories)."""
+        return self.ready.keys() == self.ready_order.keys() and all(
+            list(self.ready_order[q]) == sorted((w.idle_since, sid) for sid, w in ready.items())
+            for q, ready in self.ready.items()
+        )
+
     def describe(self) -> dict[str, Any]:
         """Everything that decides routing, in plain values: two pictures of the same
         store describe alike (the property tests compare a kept one with a fresh one)."""
@@ -860,6 +879,28 @@ def _has_room(worker: m.WorkerState) -> bool:
     return any(worker.free_on(channel) > 0 for channel in worker.channels)
 
 
+class _InOrder(Sequence[m.WorkerState]):
+    """A queue's ready workers longest idle first, read from the kept order (a view:
+    nothing is copied; a pass reads it while the picture stands still)."""
+
+    def __init__(self, order: SortedList, ready: dict[str, m.WorkerState]) -> None:
+        self._order, self._ready = order, ready
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @overload
+    def __getitem__(self, index: int) -> m.WorkerState: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[m.WorkerState]: ...
+
+    def __getitem__(self, index: int | slice) -> m.WorkerState | Sequence[m.WorkerState]:
+        if isinstance(index, slice):
+            return [self._ready[sid] for _idle, sid in self._order[index]]
+        return self._ready[self._order[index][1]]
+
+
 class _Members(Mapping[str, list[m.WorkerState]]):
     """Each queue's eligible workers as the planner wants them, listed when asked, and
     grouped by the attributes targets compare (`matching.IndexedMembers`)."""
@@ -876,8 +917,11 @@ class _Members(Mapping[str, list[m.WorkerState]]):
         members = self._members.get(queue_sid)
         return members is not None and worker_sid in members
 
-    def ready(self, queue_sid: str) -> list[m.WorkerState]:
-        return list(self._state.ready.get(queue_sid, {}).values())
+    def ready(self, queue_sid: str) -> Sequence[m.WorkerState]:
+        order = self._state.ready_order.get(queue_sid)
+        if order is None:
+            return ()
+        return _InOrder(order, self._state.ready[queue_sid])
 
     def __getitem__(self, queue_sid: str) -> list[m.WorkerState]:
         found = self._lists.get(queue_sid)
