@@ -22,6 +22,7 @@ from switchboard.distribution.domain.equality_index import (
     EVERYWHERE,
     ITEMS,
     NOWHERE,
+    WHOLE,
     EqualityIndex,
     Probe,
     equality_key,
@@ -230,6 +231,56 @@ def test_a_worker_with_a_list_is_in_the_group_of_each_item() -> None:
     assert index.members(frozenset({("s", "billing")})) == []
 
 
+# values that often share a group, so moves within a group are common
+FEW_VALUES = ["en", "fr", 1, 1.0, ["en", "fr"], ["fr"], None, [[[[[[["deep"]]]]]]]]
+
+# operations on an index that keeps its groups in order: add (or move) a worker with a
+# rank and a value, or discard it
+index_steps = st.lists(
+    st.tuples(
+        st.sampled_from(["WK1", "WK2", "WK3", "WK4", "WK5"]),
+        st.none() | st.tuples(st.integers(0, 3), st.sampled_from(FEW_VALUES) | values),
+    ),
+    max_size=30,
+)
+
+
+@SETTINGS
+@given(
+    index_steps,
+    st.lists(st.sampled_from(FEW_VALUES) | values, min_size=1, max_size=2),
+    st.sampled_from([WHOLE, ITEMS]),
+)
+def test_a_kept_order_reads_a_group_as_sorting_it_would(
+    steps: list[tuple[str, Any]], asked: list[Any], mode: str
+) -> None:
+    """Whatever the history of moves, a group read in its kept order is the group's
+    members sorted by rank (then sid); None when one group cannot answer alone."""
+    index: EqualityIndex[tuple[int, str]] = EqualityIndex(("v",), mode, lambda item: item[0])
+    for sid, change in steps:
+        if change is None:
+            index.discard(sid)
+        else:
+            rank, value = change
+            index.add(sid, {"v": value}, (rank, sid))
+    keys = task_keys(asked if len(asked) > 1 else asked[0], mode)
+    if keys is None:
+        return
+    ordered = index.members_in_order(keys)
+    if len(keys) != 1 or index.everywhere:
+        assert ordered is None
+        return
+    assert ordered is not None
+    assert list(ordered) == sorted(index.members(keys))
+    assert list(ordered[1:]) == sorted(index.members(keys))[1:]
+
+
+def test_an_index_without_an_order_reads_no_group_in_order() -> None:
+    index: EqualityIndex[str] = EqualityIndex(("lang",))
+    index.add("WK1", {"lang": "en"}, "one")
+    assert index.members_in_order(frozenset({equality_key("en")})) is None
+
+
 # --- a grouped pass plans what a full scan plans ----------------------------------------
 
 TARGETS = (
@@ -307,6 +358,13 @@ class Grouped(dict[str, list[WorkerState]]):
         for worker in reversed(self[queue_sid]):  # another order: the pool sorts anyway
             index.add(worker.sid, worker.context, worker)
         return index.members(found.keys)
+
+    def bucket_in_order(self, queue_sid: str, found: Probe) -> list[Any] | None:
+        """One key: the group sorted (longest idle first), as the owner's kept order
+        reads it; several: None, so the planner sorts (both ways are planned)."""
+        if len(found.keys) != 1:
+            return None
+        return sorted(self.bucket(queue_sid, found), key=lambda w: (w.idle_since, w.sid))
 
     def includes(self, queue_sid: str, worker_sid: str) -> bool:
         return any(w.sid == worker_sid for w in self.get(queue_sid, ()))

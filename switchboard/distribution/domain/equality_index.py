@@ -15,10 +15,12 @@ whole expression; a value that cannot be keyed (nested too deep) is put in every
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar, overload
+
+from sortedcontainers import SortedList
 
 from switchboard.distribution.domain.expressions import (
     Equality,
@@ -201,13 +203,18 @@ class EqualityIndex(Generic[T]):
     """Items grouped by the keys of the value at `path` in their context (a worker's),
     as `mode` keys it."""
 
-    def __init__(self, path: Path, mode: str = WHOLE) -> None:
+    def __init__(
+        self, path: Path, mode: str = WHOLE, order: Callable[[T], Any] | None = None
+    ) -> None:
+        """`order`: also keep each group sorted by it (`members_in_order`)."""
         self.path = path
         self.mode = mode
         self._get = _getter(path)
         self.groups: dict[Hashable, dict[str, T]] = {}
         self.everywhere: dict[str, T] = {}
         self.where: dict[str, frozenset[Hashable] | _Marker] = {}
+        self._order = order
+        self._sorted: dict[Hashable, SortedList] = {}  # (order(item), sid) by group
 
     def add(self, sid: str, context: Mapping[str, Any], item: T) -> None:
         self.discard(sid)
@@ -225,6 +232,13 @@ class EqualityIndex(Generic[T]):
         self.where[sid] = keys
         for key in keys:
             self.groups.setdefault(key, {})[sid] = item
+        if self._order is not None:
+            rank = (self._order(item), sid)
+            for key in keys:
+                found = self._sorted.get(key)
+                if found is None:
+                    found = self._sorted[key] = SortedList()
+                found.add(rank)
 
     def discard(self, sid: str) -> None:
         keys = self.where.pop(sid, None)
@@ -236,9 +250,12 @@ class EqualityIndex(Generic[T]):
         assert isinstance(keys, frozenset)
         for key in keys:
             group = self.groups[key]
-            del group[sid]
+            item = group.pop(sid)
+            if self._order is not None:
+                self._sorted[key].remove((self._order(item), sid))
             if not group:
                 del self.groups[key]
+                self._sorted.pop(key, None)
 
     def members(self, keys: frozenset[Hashable]) -> list[T]:
         """The items whose value may match a task's side keyed `keys`."""
@@ -254,3 +271,47 @@ class EqualityIndex(Generic[T]):
         if self.everywhere:
             found.extend(self.everywhere.values())
         return found
+
+    def kept_in_order(self) -> bool:
+        """Whether each group's kept order holds exactly its members, sorted (property
+        tests check it after random histories)."""
+        order = self._order
+        if order is None:
+            return not self._sorted
+        return self._sorted.keys() == self.groups.keys() and all(
+            list(self._sorted[key]) == sorted((order(item), sid) for sid, item in group.items())
+            for key, group in self.groups.items()
+        )
+
+    def members_in_order(self, keys: frozenset[Hashable]) -> Sequence[T] | None:
+        """`members(keys)` sorted by the index's order, read from the kept order (no
+        copy), when one group answers alone; None when it cannot (no order kept, several
+        keys, or values that could not be keyed)."""
+        if self._order is None or len(keys) != 1 or self.everywhere:
+            return None
+        [key] = keys
+        group = self.groups.get(key)
+        if not group:
+            return ()
+        return SortedView(self._sorted[key], group)
+
+
+class SortedView(Sequence[T]):
+    """Items in the order of a sorted list of `(rank, sid)`, read through (no copy)."""
+
+    def __init__(self, order: SortedList, items: Mapping[str, T]) -> None:
+        self._order, self._items = order, items
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | Sequence[T]:
+        if isinstance(index, slice):
+            return [self._items[sid] for _rank, sid in self._order[index]]
+        return self._items[self._order[index][1]]

@@ -231,6 +231,11 @@ class IndexedMembers(Protocol):
         (`equality_index.EqualityIndex.members`)."""
         ...
 
+    def bucket_in_order(self, queue_sid: str, found: Probe) -> Sequence[Any] | None:
+        """The same, longest idle first as `ready` gives them, when the group's kept
+        order answers (`EqualityIndex.members_in_order`); None when it cannot."""
+        ...
+
     def includes(self, queue_sid: str, worker_sid: str) -> bool:
         """Whether the worker is one of the queue's members."""
         ...
@@ -322,6 +327,10 @@ class Planner:
         pool = self.bucket_pools.get(key)
         if pool is None:
             if self.indexed is not None:
+                ordered = self.indexed.bucket_in_order(queue_sid, found)
+                if ordered is not None:  # in order already: nothing listed or sorted
+                    pool = self.bucket_pools[key] = _Pool(ordered, channel_sid, ordered=True)
+                    return pool
                 group = self.indexed.bucket(queue_sid, found)
             else:
                 spec = (queue_sid, found.path, found.mode)

@@ -17,13 +17,13 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any
 
 from sortedcontainers import SortedList
 
 from switchboard.distribution.domain import matching as m
 from switchboard.distribution.domain import workflow as wf
-from switchboard.distribution.domain.equality_index import EqualityIndex, Probe
+from switchboard.distribution.domain.equality_index import EqualityIndex, Probe, SortedView
 from switchboard.distribution.domain.expressions import Path, compile_stored
 from switchboard.distribution.domain.lifecycle import LIVE_RESERVATION_STATUSES
 from switchboard.distribution.domain.records import (
@@ -660,14 +660,22 @@ class WorkspaceState:
 
     def bucket(self, queue_sid: str, found: Probe) -> list[m.WorkerState]:
         """The queue's ready members whose value at `found.path` may match the task's."""
+        return self._index(queue_sid, found).members(found.keys)
+
+    def bucket_in_order(self, queue_sid: str, found: Probe) -> Sequence[m.WorkerState] | None:
+        """The same, longest idle first from the group's kept order (None: the keys
+        span several groups, or some values could not be keyed)."""
+        return self._index(queue_sid, found).members_in_order(found.keys)
+
+    def _index(self, queue_sid: str, found: Probe) -> EqualityIndex[m.WorkerState]:
         indexes = self.indexes.setdefault(queue_sid, {})
         spec = (found.path, found.mode)
         index = indexes.get(spec)
         if index is None:
-            index = indexes[spec] = EqualityIndex(found.path, found.mode)
+            index = indexes[spec] = EqualityIndex(found.path, found.mode, _idle_order)
             for sid, worker in self.ready[queue_sid].items():
                 index.add(sid, worker.context, worker)
-        return index.members(found.keys)
+        return index
 
     def plan(self, now: int) -> list[m.Match]:
         """The reservations to make now; the picture is at rest afterwards."""
@@ -707,11 +715,16 @@ class WorkspaceState:
     # --- comparing pictures -------------------------------------------------------------
 
     def ready_in_order(self) -> bool:
-        """Whether each queue's kept order holds exactly its ready workers, sorted (the
-        property tests check it after random histories)."""
-        return self.ready.keys() == self.ready_order.keys() and all(
-            list(self.ready_order[q]) == sorted((w.idle_since, sid) for sid, w in ready.items())
-            for q, ready in self.ready.items()
+        """Whether each queue's kept order holds exactly its ready workers, sorted, and
+        each group of ready workers too (the property tests check it after random
+        histories)."""
+        return (
+            self.ready.keys() == self.ready_order.keys()
+            and all(
+                list(self.ready_order[q]) == sorted((w.idle_since, sid) for sid, w in ready.items())
+                for q, ready in self.ready.items()
+            )
+            and all(index.kept_in_order() for i in self.indexes.values() for index in i.values())
         )
 
     def describe(self) -> dict[str, Any]:
@@ -875,30 +888,13 @@ def _waiting(e: Waiting) -> tuple[Any, ...]:
     return (e.status, e.skip_checked, e.timeout_at, e.step_deadline, task)
 
 
+def _idle_order(worker: m.WorkerState) -> int:
+    """Where a worker stands in a queue's ready order, longest idle first (ties by sid)."""
+    return worker.idle_since
+
+
 def _has_room(worker: m.WorkerState) -> bool:
     return any(worker.free_on(channel) > 0 for channel in worker.channels)
-
-
-class _InOrder(Sequence[m.WorkerState]):
-    """A queue's ready workers longest idle first, read from the kept order (a view:
-    nothing is copied; a pass reads it while the picture stands still)."""
-
-    def __init__(self, order: SortedList, ready: dict[str, m.WorkerState]) -> None:
-        self._order, self._ready = order, ready
-
-    def __len__(self) -> int:
-        return len(self._order)
-
-    @overload
-    def __getitem__(self, index: int) -> m.WorkerState: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[m.WorkerState]: ...
-
-    def __getitem__(self, index: int | slice) -> m.WorkerState | Sequence[m.WorkerState]:
-        if isinstance(index, slice):
-            return [self._ready[sid] for _idle, sid in self._order[index]]
-        return self._ready[self._order[index][1]]
 
 
 class _Members(Mapping[str, list[m.WorkerState]]):
@@ -913,6 +909,9 @@ class _Members(Mapping[str, list[m.WorkerState]]):
     def bucket(self, queue_sid: str, found: Probe) -> list[m.WorkerState]:
         return self._state.bucket(queue_sid, found)
 
+    def bucket_in_order(self, queue_sid: str, found: Probe) -> Sequence[m.WorkerState] | None:
+        return self._state.bucket_in_order(queue_sid, found)
+
     def includes(self, queue_sid: str, worker_sid: str) -> bool:
         members = self._members.get(queue_sid)
         return members is not None and worker_sid in members
@@ -921,7 +920,7 @@ class _Members(Mapping[str, list[m.WorkerState]]):
         order = self._state.ready_order.get(queue_sid)
         if order is None:
             return ()
-        return _InOrder(order, self._state.ready[queue_sid])
+        return SortedView(order, self._state.ready[queue_sid])
 
     def __getitem__(self, queue_sid: str) -> list[m.WorkerState]:
         found = self._lists.get(queue_sid)
