@@ -65,6 +65,7 @@ from switchboard.kernel.criteria import (
 from switchboard.kernel.errors import Conflict
 from switchboard.store.cache import RecordCache
 from switchboard.store.direct import MAX_PLANS, DirectStatements, prepared
+from switchboard.store.direct import Row as DirectRow
 from switchboard.store.group_commit import GroupCommitter
 from switchboard.store.schema import RecordType, Schema
 from switchboard.store.sid_keys import keyed_columns, sid_keys
@@ -246,6 +247,17 @@ def _delete_of(rt: RecordType) -> Any:
         keyed = (rt.table.c[name] == bindparam(f"k{i}") for i, name in enumerate(rt.key))
         statement = _DELETES[rt.table] = prepared(delete(rt.table).where(*keyed))
     return statement
+
+
+def _stored(rows: Sequence[Any]) -> list[Mapping[str, Any]]:
+    """Rows read, as mappings of column to value. The direct path's rows hold a dict
+    already; SQLAlchemy's `RowMapping` builds its keys again for every row a record is
+    made from (a fifth of loading 100k waiting tasks), so those become dicts, with the
+    names taken once."""
+    if not rows or isinstance(rows[0], DirectRow):
+        return [row._mapping for row in rows]
+    names = tuple(rows[0]._mapping.keys())
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 class LazyConnection:
@@ -627,7 +639,7 @@ class SqlUnit:
     async def _records(self, rt: RecordType, rows: Sequence[Any]) -> list[Any]:
         """The records of rows read, with the rows they refer to (a codec's `bases`)
         read too when the query did not find them."""
-        stored = [row._mapping for row in rows]
+        stored = _stored(rows)
         bases = None
         wanted = rt.codec.bases(stored) if rt.codec is not None and stored else None
         if wanted:
@@ -636,8 +648,8 @@ class SqlUnit:
             missing = sorted(wanted - bases.keys())
             if missing:
                 query = select(rt.table).where(rt.table.c[key].in_(missing))
-                for row in (await self.connection.execute(query)).all():
-                    bases[row._mapping[key]] = row._mapping
+                for base in _stored((await self.connection.execute(query)).all()):
+                    bases[base[key]] = base
         return [self._t.adopt(rt, rt.record(row, bases)) for row in stored]
 
     async def get(self, kind: type[R], key: Any) -> R | None:
