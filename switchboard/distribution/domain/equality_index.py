@@ -15,7 +15,8 @@ whole expression; a value that cannot be keyed (nested too deep) is put in every
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+import heapq
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final, Generic, TypeVar, overload
@@ -284,16 +285,25 @@ class EqualityIndex(Generic[T]):
         )
 
     def members_in_order(self, keys: frozenset[Hashable]) -> Sequence[T] | None:
-        """`members(keys)` sorted by the index's order, read from the kept order (no
-        copy), when one group answers alone; None when it cannot (no order kept, several
-        keys, or values that could not be keyed)."""
-        if self._order is None or len(keys) != 1 or self.everywhere:
+        """`members(keys)` sorted by the index's order (None: no order kept). One group
+        is read through its kept order (no copy); several, and the values that could
+        not be keyed, are merged as they are read, so a reader that stops early pays
+        for what it read."""
+        order = self._order
+        if order is None:
             return None
-        [key] = keys
-        group = self.groups.get(key)
-        if not group:
+        found = [key for key in keys if key in self.groups]
+        if len(found) == 1 and not self.everywhere:
+            return SortedView(self._sorted[found[0]], self.groups[found[0]])
+        sources: list[Iterator[tuple[Any, str, T]]] = [
+            _tagged(self._sorted[key], self.groups[key]) for key in found
+        ]
+        if self.everywhere:
+            ranked = sorted((order(item), sid) for sid, item in self.everywhere.items())
+            sources.append(_tagged(ranked, self.everywhere))
+        if not sources:
             return ()
-        return SortedView(self._sorted[key], group)
+        return _Merged(heapq.merge(*sources, key=lambda entry: entry[:2]))
 
 
 class SortedView(Sequence[T]):
@@ -315,3 +325,48 @@ class SortedView(Sequence[T]):
         if isinstance(index, slice):
             return [self._items[sid] for _rank, sid in self._order[index]]
         return self._items[self._order[index][1]]
+
+
+def _tagged(
+    ranked: Iterable[tuple[Any, str]], items: Mapping[str, T]
+) -> Iterator[tuple[Any, str, T]]:
+    for rank, sid in ranked:
+        yield rank, sid, items[sid]
+
+
+class _Merged(Sequence[T]):
+    """Several groups' members in one order, each member once (a worker is in the group
+    of each item of its list), taken from the merge only as far as they are read."""
+
+    def __init__(self, merged: Iterator[tuple[Any, str, T]]) -> None:
+        self._merged = merged
+        self._items: list[T] = []
+        self._last: tuple[Any, str] | None = None
+
+    def _reach(self, index: int) -> None:
+        while index < 0 or len(self._items) <= index:
+            entry = next(self._merged, None)
+            if entry is None:
+                return
+            rank, sid, item = entry
+            if (rank, sid) == self._last:
+                continue  # the same member, met again in another group
+            self._last = (rank, sid)
+            self._items.append(item)
+
+    def __len__(self) -> int:
+        self._reach(-1)
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | Sequence[T]:
+        if isinstance(index, slice) or index < 0:
+            self._reach(-1)
+        else:
+            self._reach(index)
+        return self._items[index]

@@ -206,14 +206,22 @@ class _Pool:
         self.head = 0
 
     def candidates(self) -> Iterator[WorkerState]:
-        while (
-            self.head < len(self.workers) and self.workers[self.head].free_on(self.channel_sid) <= 0
-        ):
-            self.head += 1
-        for index in range(self.head, len(self.workers)):
-            worker = self.workers[index]
-            if worker.free_on(self.channel_sid) > 0:
+        # by index, never by length: an ordered source may be read lazily (a merge)
+        workers, channel = self.workers, self.channel_sid
+        try:
+            while workers[self.head].free_on(channel) <= 0:
+                self.head += 1
+        except IndexError:
+            return
+        index = self.head
+        while True:
+            try:
+                worker = workers[index]
+            except IndexError:
+                return
+            if worker.free_on(channel) > 0:
                 yield worker
+            index += 1
 
 
 class IndexedMembers(Protocol):
