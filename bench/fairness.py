@@ -32,6 +32,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.common import measuring
 from switchboard.testing import processes
 
 Row = dict[str, str]
@@ -356,11 +357,15 @@ def _measure(database_url: str, workdir: Path, quiet: Tenant, noisy: Tenant) -> 
             if alone is None:  # calibrate and take the baseline once, on the first server
                 cap = float(_in_subprocess("--capacity", base, noisy, CAPACITY_SECONDS))
                 load = (max(1.0, cap * OVERLOAD / NOISE_FACTOR), cap)
-                alone = asyncio.run(open_loop(base, quiet, load[0], ALONE_SECONDS, MAX_OUTSTANDING))
+                with measuring():
+                    alone = asyncio.run(
+                        open_loop(base, quiet, load[0], ALONE_SECONDS, MAX_OUTSTANDING)
+                    )
             for _run in range(count):
                 if time.monotonic() - started + NOISY_SECONDS + 5 > DEADLINE_SECONDS:
                     break
-                runs.append(asyncio.run(scenario(base, quiet, noisy, load[0])))
+                with measuring():
+                    runs.append(asyncio.run(scenario(base, quiet, noisy, load[0])))
         rows.append(_row(setup, alone, runs, load) if runs else _skipped(setup))
     return rows
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 from bench.center import Center, create_center
-from bench.common import Config, Result, percentile
+from bench.common import Config, Result, measuring, percentile
 from bench.load import basic_auth, http_client
 from bench.servers import free_port, process_cpu_seconds, serving, switchboard_command
 from switchboard.client import WorkerChannelError, WorkerClient
@@ -130,6 +130,17 @@ async def _measure(
     server_cpu: Callable[[], float] | None = None,
 ) -> tuple[Timeline, float]:
     """`server_cpu`: the server process's CPU seconds so far, read around the load."""
+    with measuring():
+        return await _load(base_url, center, rate, seconds, server_cpu)
+
+
+async def _load(
+    base_url: str,
+    center: Center,
+    rate: float,
+    seconds: float,
+    server_cpu: Callable[[], float] | None,
+) -> tuple[Timeline, float]:
     timeline = Timeline()
     clients = await _connect(base_url, center)
     servers = [asyncio.create_task(_serve_worker(c, timeline)) for c in clients]
