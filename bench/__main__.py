@@ -139,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
     foreign = _fairness_rows() if _wants_fairness(args) else []
     seconds = time.perf_counter() - started
     host["loadavg_end"] = report.loadavg()
+    host["reference_work_end"] = report.reference_work()
     rows = [result.row() for result in results] + foreign
     print(report.table(rows))
     _record(args, rows, results, foreign, host, seconds)

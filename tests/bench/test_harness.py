@@ -42,6 +42,9 @@ def test_quick_run_writes_a_report_and_a_history_line(tmp_path: Path) -> None:
     [line] = log.read_text().splitlines()
     record = json.loads(line)
     assert record["quick"] is True
+    # how fast the shared host ran, at both ends: ratios are read against it
+    assert record["machine"]["reference_work_start"].endswith(" ms")
+    assert record["machine"]["reference_work_end"].endswith(" ms")
     benchmarks = {row["benchmark"] for row in record["rows"]}
     assert {"engine (in-process)", "HTTP task creation", "end-to-end latency"} <= benchmarks
     assert "attribution" in benchmarks  # leases/s and lookup latency (issue 14)
