@@ -38,7 +38,7 @@ from bench import (
     scaleout,
 )
 from bench.center import ensure_secret_key
-from bench.common import Config, Result, Row, short_config
+from bench.common import Config, Result, Row, measuring, short_config
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -87,7 +87,8 @@ def _run_one(name: str, runner: Runner, config: Config, workdir: Path) -> list[R
     started = time.perf_counter()
     print(f"==> {name}", file=sys.stderr, flush=True)
     try:
-        results = runner(config, workdir)
+        with measuring():  # what earlier benchmarks left is not this one's to collect
+            results = runner(config, workdir)
     except Exception:  # noqa: BLE001 (one broken benchmark must not hide the others)
         traceback.print_exc()
         return [Result(name, "failed", 0.0, "", notes=[traceback.format_exc(limit=1).strip()])]

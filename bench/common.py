@@ -187,6 +187,9 @@ class Stopwatch:
         self.cpu = time.process_time() - self._cpu
 
 
+_open_windows = 0  # measuring() windows open now (they nest: a benchmark, then its run)
+
+
 @contextlib.contextmanager
 def measuring() -> Iterator[None]:
     """A timed window kept free of the measuring process's own pauses and of what the
@@ -199,10 +202,14 @@ def measuring() -> Iterator[None]:
     objects the same way (switchboard/serving.py). Likewise the hundreds of megabytes an
     earlier benchmark wrote are flushed first, not on this window's time.
     """
+    global _open_windows
     os.sync()
     gc.collect()
     gc.freeze()
+    _open_windows += 1
     try:
         yield
     finally:
-        gc.unfreeze()
+        _open_windows -= 1
+        if not _open_windows:  # an inner window leaves the outer one's objects frozen
+            gc.unfreeze()

@@ -204,3 +204,14 @@ def test_a_timed_window_hides_the_runners_heap_from_the_collector_and_gives_it_b
     with measuring():
         assert gc.get_freeze_count() >= before + len(kept)
     assert gc.get_freeze_count() == before
+
+
+def test_a_window_inside_another_leaves_the_outer_ones_objects_frozen() -> None:
+    """A benchmark runs in a window, and times its own run in another inside it."""
+    before = gc.get_freeze_count()
+    with measuring():
+        outer = gc.get_freeze_count()
+        with measuring():
+            pass
+        assert gc.get_freeze_count() >= outer
+    assert gc.get_freeze_count() == before
