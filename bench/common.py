@@ -37,6 +37,8 @@ class Config:
     many_workers: int = 5_000
     diagnose_requests: int = 400
     scaleout_seconds: float = 12.0
+    # before the scale-out window: each workspace reaches its bound of tasks in flight
+    scaleout_warmup_seconds: float = 2.0
     scaleout_processes: tuple[int, ...] = (1, 2, 3)
     queue_seconds: float = 10.0  # PostgreSQL lifecycle vs pgqueuer, each side
     failover_warmup_seconds: float = 3.0
@@ -67,6 +69,7 @@ class Config:
             many_workers=60,
             diagnose_requests=20,
             scaleout_seconds=1.0,
+            scaleout_warmup_seconds=0.3,
             scaleout_processes=(1, 2),
             queue_seconds=1.0,
             failover_warmup_seconds=0.5,

@@ -8,7 +8,11 @@ the whole run) while simulated agents accept and complete every offer, all throu
 workspace's process. The figures are tasks
 created -> reserved -> accepted -> completed per second, and the server CPU per
 completed task (the CPU time of every server process, from /proc, over the tasks
-they completed), each as a ratio to one process measured in the same run. On a
+they completed), each as a ratio to one process measured in the same run. Both are
+taken over a window after a warm-up, when every workspace runs at its bound of tasks
+in flight: in the window as many tasks are created as completed, where the whole run
+would charge the processes' start-up and the N x 60 tasks left in flight to the tasks
+completed (a note quotes that figure too). On a
 2-core machine N processes cannot add throughput; the CPU per task is what says
 whether they scale (no shared bottleneck makes each task dearer).
 
@@ -35,7 +39,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 import httpx
@@ -184,10 +188,27 @@ async def _heard(client: httpx.AsyncClient, base: str) -> float:
     return sum(float(value) for value in found)
 
 
-async def _throughput(count: int, seconds: float, workdir: Path) -> tuple[float, float, int, float]:
-    """(tasks completed/s, server CPU seconds per completed task, workspaces routed by
-    the process serving them, notifications from other processes handled per completed
-    task) with `count` processes, one workspace each."""
+class _Run(NamedTuple):
+    """One configuration's figures, over the steady window after the warm-up."""
+
+    rate: float  # tasks completed per second
+    cpu: float  # server CPU seconds per completed task
+    local: int  # workspaces routed by the process serving them
+    heard: float  # notifications from other processes handled per completed task
+    whole_cpu: float  # server CPU per completed task over the whole run (start-up included)
+    created: int  # tasks created in the window (equals `completed` in a steady state)
+    completed: int  # tasks completed in the window
+
+
+async def _throughput(count: int, seconds: float, warmup: float, workdir: Path) -> _Run:
+    """`count` processes, one workspace each, measured over `seconds` after `warmup`.
+
+    Each workspace runs at its bound of tasks created and not completed, so in the
+    window as many tasks are created as completed, and CPU per completed task is CPU per
+    task. Over the whole run it is not: the first seconds charge each process's start
+    (first statements, first plans) and the tasks still in flight at the end (60 per
+    workspace, created and partly routed but not completed) to the tasks completed, a
+    share that grows with the number of workspaces."""
     url = await _fresh_database()
     try:
         centers = [await create_center_at(url, WORKERS) for _ in range(count)]
@@ -197,22 +218,48 @@ async def _throughput(count: int, seconds: float, workdir: Path) -> tuple[float,
                 _Driver(center, [base], pool)
                 for center, (base, _p) in zip(centers, servers, strict=True)
             ]
-            cpu_before = sum(process_cpu_seconds(p.pid) for _b, p in servers)
+
+            def cpu_now() -> float:
+                return sum(process_cpu_seconds(p.pid) for _b, p in servers)
+
+            def counts() -> tuple[int, int]:
+                return sum(d.created for d in drivers), sum(d.finished for d in drivers)
+
+            window: list[tuple[float, float, tuple[int, int]]] = []
+
+            async def measure() -> None:
+                await asyncio.sleep(warmup)
+                window.append((time.monotonic(), cpu_now(), counts()))
+                await asyncio.sleep(max(0.0, until - time.monotonic()))
+                window.append((time.monotonic(), cpu_now(), counts()))
+
+            cpu_before = cpu_now()
             started = time.monotonic()
-            until = started + seconds
+            until = started + warmup + seconds
             await asyncio.gather(
                 *(d.produce(until) for d in drivers for _ in range(PRODUCERS)),
                 *(d.agents(until) for d in drivers),
+                measure(),
             )
-            elapsed = time.monotonic() - started
-            cpu = sum(process_cpu_seconds(p.pid) for _b, p in servers) - cpu_before
+            whole_cpu = cpu_now() - cpu_before
             done = sum([await d.completed() for d in drivers])
             local = await _routed_locally(drivers, servers)
             heard = sum([await _heard(drivers[0].client, base) for base, _p in servers])
             for driver in drivers:
                 await driver.client.aclose()
             await pool.close()
-        return done / elapsed, cpu / max(1, done), local, heard / max(1, done)
+        (start, cpu_start, (created_start, finished_start)) = window[0]
+        (end, cpu_end, (created_end, finished_end)) = window[1]
+        completed = finished_end - finished_start
+        return _Run(
+            rate=completed / max(end - start, 1e-9),
+            cpu=(cpu_end - cpu_start) / max(1, completed),
+            local=local,
+            heard=heard / max(1, done),
+            whole_cpu=whole_cpu / max(1, done),
+            created=created_end - created_start,
+            completed=completed,
+        )
     finally:
         await _drop_database(url)
 
@@ -289,11 +336,16 @@ async def _measure(config: Config, workdir: Path) -> list[Result]:
     if not await _available():
         return [Result(NAME, "skipped", 0, "", notes=[f"PostgreSQL at {ADMIN_DSN} not reachable"])]
     counts = config.scaleout_processes
-    measured = {n: await _throughput(n, config.scaleout_seconds, workdir) for n in counts}
-    one_rate, one_cpu, _local, _heard_one = measured[1]
+    measured = {
+        n: await _throughput(n, config.scaleout_seconds, config.scaleout_warmup_seconds, workdir)
+        for n in counts
+    }
+    one = measured[1]
+    one_rate, one_cpu = one.rate, one.cpu
     results = [await _versus_pgqueuer(one_rate, one_cpu, config)]
     for n in counts[1:]:
-        rate, cpu, local, heard = measured[n]
+        run = measured[n]
+        rate, cpu, local, heard = run.rate, run.cpu, run.local, run.heard
         notes = [
             f"{n} processes, one workspace each, {PRODUCERS} producers and the agents "
             f"per workspace; {local}/{n} workspaces routed by the process serving them",
@@ -301,6 +353,12 @@ async def _measure(config: Config, workdir: Path) -> list[Result]:
             f"{os.cpu_count()} cores N processes share the same CPUs)",
             f"notifications from other processes handled: {heard:.2f} per task, all "
             "processes together (each hears only the workspaces it owns or shows)",
+            f"measured over {config.scaleout_seconds:.0f} s after a "
+            f"{config.scaleout_warmup_seconds:.0f} s warm-up: {run.created} tasks created, "
+            f"{run.completed} completed ({one.created} and {one.completed} with one "
+            "process); over the whole run, start-up and the tasks left in flight "
+            f"included: {run.whole_cpu * 1000:.2f} vs {one.whole_cpu * 1000:.2f} ms per "
+            f"task ({run.whole_cpu / one.whole_cpu if one.whole_cpu else 0:.2f}x)",
         ]
         row = Result(
             NAME,
