@@ -37,11 +37,14 @@ class RecordCache:
     """Copies by (kind, key), and by (kind, field, value) for whole lists.
 
     `recent` kinds (tasks, reservations, workers) change all the time; their copies are
-    not read-through but written by the SQLite writer after each commit (the records
-    its unit held, as committed) and used by write units alone. That writer is the only
+    not read-through but written by the store after each commit (the records its unit
+    held, as committed) and used by write units alone. On SQLite that writer is the only
     one of this process, so a copy is the committed row unless another connection wrote
     since, which SQLite's `data_version` tells the writer: then it drops them all
-    (:meth:`drop_recent`). The copies kept are bounded (the oldest go first).
+    (:meth:`drop_recent`). On PostgreSQL copies are kept per *scope* (a workspace, the
+    lock its units take), and dropped per scope when the workspace's write mark says
+    another process wrote it (store/write_marks.py). The copies kept are bounded (the
+    oldest go first).
     """
 
     def __init__(
@@ -52,24 +55,39 @@ class RecordCache:
         self.epoch = 0
         self._records: dict[tuple[type[Any], Key], Any] = {}
         self._lists: dict[tuple[type[Any], str, Any], list[Any]] = {}
-        self._recent: dict[type[Any], dict[Key, Any]] = {kind: {} for kind in recent}
+        # kind -> key -> (scope, the scope's generation when kept, record)
+        self._recent: dict[type[Any], dict[Key, tuple[str | None, int, Any]]] = {
+            kind: {} for kind in recent
+        }
+        # dropping a scope's copies moves its generation on (older copies no longer count)
+        self._generations: dict[str | None, int] = {}
 
-    def recent(self, kind: type[Any], key: Key) -> Any | None:
-        """A copy of the record as last committed by this process's writer, if kept."""
+    def recent(self, kind: type[Any], key: Key, scope: str | None = None) -> Any | None:
+        """A copy of the record as this process last committed it in `scope`, if kept."""
         kept = self._recent.get(kind)
         found = None if kept is None else kept.get(key)
-        return None if found is None else _copy(found)
+        if found is None:
+            return None
+        where, generation, record = found
+        if where != scope or generation != self._generations.get(scope, 0):
+            return None
+        return _copy(record)
 
-    def keep_recent(self, kind: type[Any], key: Key, record: Any) -> None:
+    def keep_recent(self, kind: type[Any], key: Key, record: Any, scope: str | None = None) -> None:
         kept = self._recent[kind]
         kept.pop(key, None)
-        kept[key] = _copy(record)
+        kept[key] = (scope, self._generations.get(scope, 0), _copy(record))
         if len(kept) > RECENT_PER_KIND:
             del kept[next(iter(kept))]
 
     def drop_recent(self) -> None:
         for kept in self._recent.values():
             kept.clear()
+
+    def drop_scope(self, scope: str | None) -> None:
+        """Drop the copies of one scope: its generation moves on, so that older copies
+        no longer count (they go as newer ones push them out)."""
+        self._generations[scope] = self._generations.get(scope, 0) + 1
 
     def get(self, kind: type[Any], key: Key) -> Any | None:
         found = self._records.get((kind, key))

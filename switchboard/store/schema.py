@@ -135,11 +135,15 @@ class Schema:
         bindings: Mapping[type[Any], Table],
         cached: frozenset[type[Any]] = frozenset(),
         recent: frozenset[type[Any]] = frozenset(),
+        recent_scope: str = "workspace_sid",
     ) -> None:
         # configuration: read on every request, rarely changed; SQL stores keep copies
         self.cached = cached
-        # the work in flight: the SQLite writer keeps the copies it last committed
+        # the work in flight: SQL stores keep the copies they last committed
         self.recent = recent
+        # the field of a recent record that names the lock its writers take (on
+        # PostgreSQL its copies are kept and dropped per lock: store/write_marks.py)
+        self.recent_scope = recent_scope
         self._types: dict[type[Any], RecordType] = {}
         by_table = {table.name: cls for cls, table in bindings.items()}
         cascades: dict[type[Any], list[Cascade]] = defaultdict(list)

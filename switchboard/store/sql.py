@@ -41,7 +41,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    text,
     true,
     update,
 )
@@ -70,6 +69,7 @@ from switchboard.store.group_commit import GroupCommitter
 from switchboard.store.schema import RecordType, Schema
 from switchboard.store.sid_keys import keyed_columns, sid_keys
 from switchboard.store.tracking import CommitHook, Observers, Tracker
+from switchboard.store.write_marks import BUMP, BUMP_ALL, LOCK_AND_MARK
 
 R = TypeVar("R")
 log = logging.getLogger(__name__)
@@ -352,7 +352,20 @@ WAL_SIZE_LIMIT = 16 * 2**20
 WAL_RESTART_FRAMES = 1_000
 
 
-_ADVISORY_LOCK = prepared(text("SELECT pg_advisory_xact_lock(:key)"))
+def _checked() -> None:
+    """A PostgreSQL unit's copies were checked when it took its lock (`_lock_and_mark`)."""
+
+
+async def _cover_marks(connection: Any, unit: SqlUnit, lock: str | None) -> None:
+    """Bump the write marks of the workspaces whose in-flight rows the unit wrote
+    beyond its own lock's (already bumped), so that other processes drop their copies."""
+    scopes = unit.written_scopes()
+    if scopes is None:
+        await connection.execute(BUMP_ALL)
+        return
+    scopes.discard(lock)
+    if scopes:
+        await connection.execute(BUMP, {"names": sorted(scopes)})
 
 
 def lock_key(name: str) -> int:
@@ -572,12 +585,17 @@ class SqlUnit:
         stale: Changes | None = None,
         known_keys: set[str] | None = None,
         recent: Callable[[], None] | None = None,
+        scope: str | None = None,
     ) -> None:
         self.connection = connection
         # may answer reads by key from the cache's recent copies (the SQLite writer's
         # units: see RecordCache), once `recent()` made sure they are current
         self._recent = recent is not None and writable and cache is not None
         self._recent_check = recent
+        # whose copies (PostgreSQL: the workspace whose lock the unit holds; SQLite: None)
+        self.scope = scope
+        # records deleted through `delete` (their workspaces count as written)
+        self._gone: list[Any] = []
         # sids known to have a row in `sid_keys` (committed), shared by the store's units
         self._known_keys = known_keys
         self.schema = schema
@@ -623,7 +641,7 @@ class SqlUnit:
             return None  # written here, untracked (deleted, accumulated)
         if any(type(r) is rt.cls and rt.key_of(r) == key for r in self._t.new):
             return None
-        hit = cache.recent(rt.cls, key)
+        hit = cache.recent(rt.cls, key, self.scope)
         return None if hit is None else self._t.adopt(rt, hit)
 
     @property
@@ -803,6 +821,7 @@ class SqlUnit:
         self._t.forget(rt, record)
         self._forget_cascade(rt, [rt.key_of(record)])
         self._t.dead.append(record)
+        self._gone.append(record)
         self._t.note_cascades(rt, rt.key_of(record))
 
     def _forget_cascade(self, rt: RecordType, keys: list[tuple[Any, ...]]) -> None:
@@ -1025,6 +1044,49 @@ class SqlUnit:
     def changed(self) -> Changes:
         return self._t.with_claim(self._t.changed())
 
+    def written_scopes(self) -> set[str] | None:
+        """The workspaces whose in-flight rows (the schema's recent kinds) this unit
+        wrote, by their scope field; None when it cannot tell (a bulk write it cannot
+        place, a change it does not know). See store/write_marks.py."""
+        recent = self.schema.recent
+        if not recent:
+            return set()
+        changes = self._t.changed()
+        if changes.unknown:
+            return None
+        field = self.schema.recent_scope
+        gone = {(type(r), self.schema.of(type(r)).key_of(r)): r for r in self._gone}
+        scopes: set[str] = set()
+        for kind, where in changes.sweeps:
+            if kind in recent:
+                scope = self._scope_of_sweep(where, gone.values())
+                if scope is None:
+                    return None
+                scopes.add(scope)
+        for kind in recent:
+            for key in changes.of(kind):
+                record = self._t.identity.get((kind, key)) or gone.get((kind, key))
+                scope = None if record is None else getattr(record, field, None)
+                if scope is None:
+                    return None
+                scopes.add(scope)
+        return scopes
+
+    def _scope_of_sweep(self, where: Sequence[Criterion], gone: Any) -> str | None:
+        """The workspace a bulk write stays in: named by its criteria, or the one of a
+        record it hangs off (`task_sid == T`, a cascade from deleting T)."""
+        field = self.schema.recent_scope
+        for criterion in where:
+            if not isinstance(criterion, Cond) or criterion.op != "==":
+                continue
+            if criterion.field == field:
+                return str(criterion.value)
+            for record in (*self._t.identity.values(), *gone):
+                scope = getattr(record, field, None)
+                if scope is not None and getattr(record, "sid", None) == criterion.value:
+                    return str(scope)
+        return None
+
     def claim(self, opens: str) -> None:
         self._t.claim(opens, self._t.changed())
 
@@ -1098,12 +1160,20 @@ class SqlStore:
         )
         self.observers = Observers()
         self.cache = (
-            RecordCache(schema.cached, schema.recent if self.loop_engine else frozenset())
+            RecordCache(
+                schema.cached,
+                schema.recent
+                if self.loop_engine is not None or self.kind == "postgresql"
+                else frozenset(),
+            )
             if schema.cached or schema.recent
             else None
         )
         # the writer connection's `PRAGMA data_version` at its last transaction
         self._data_version: int | None = None
+        # PostgreSQL: each lock's write mark as this process's last commit under it left
+        # it (store/write_marks.py)
+        self._marks: dict[str, int] = {}
         self._global_lock = asyncio.Lock()
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         # sids with a committed row in `sid_keys` (SQLite: store/sid_keys.py)
@@ -1147,12 +1217,13 @@ class SqlStore:
                 yield unit
             await self._after_commit(lock, unit)
             return
+        mark = None
         async with self._local_lock(lock), self.engine.begin() as begun:
             connection: AsyncConnection | PgConnection = begun
             if self._pg_direct is not None:
                 connection = PgConnection(begun, self._pg_direct)
                 if lock is not None:
-                    await connection.execute(_ADVISORY_LOCK, {"key": lock_key(lock)})
+                    mark = await self._lock_and_mark(connection, lock)
             unit = SqlUnit(
                 connection,
                 self.schema,
@@ -1160,10 +1231,29 @@ class SqlStore:
                 writable=True,
                 cache=self.cache,
                 known_keys=self.known_keys,
+                recent=_checked if mark is not None else None,
+                scope=lock,
             )
             yield unit
             await unit.flush()
+            if self._pg_direct is not None:
+                await _cover_marks(connection, unit, lock)
+        if mark is not None:  # committed: the copies kept now are of this count
+            assert lock is not None
+            self._marks[lock] = mark
         await self._after_commit(lock, unit)
+
+    async def _lock_and_mark(self, connection: PgConnection, lock: str) -> int:
+        """Take `lock` and bump its write mark; drop the lock's copies unless the mark
+        says nobody wrote under it since this process's last commit."""
+        row = (
+            await connection.execute(LOCK_AND_MARK, {"name": lock, "key": lock_key(lock)})
+        ).first()
+        assert row is not None
+        mark = int(row[0])
+        if self._marks.get(lock) != mark - 1 and self.cache is not None:
+            self.cache.drop_scope(lock)
+        return mark
 
     @asynccontextmanager
     async def _loop_transaction(self) -> AsyncIterator[SqlUnit]:
@@ -1263,9 +1353,8 @@ class SqlStore:
         try:
             started = await connection.begin()
             assert started.is_active
-            await connection.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(lock)}
-            )
+            # the mark too, so that other processes' copies of the workspace go
+            await connection.execute(LOCK_AND_MARK, {"name": lock, "key": lock_key(lock)})
         except BaseException:
             await connection.close()
             raise
@@ -1289,6 +1378,7 @@ class SqlStore:
             try:
                 yield unit
                 await unit.flush()
+                await _cover_marks(group.connection, unit, lock)
             except BaseException:
                 # only this member's work is undone; if even that fails, the group's
                 # commit fails too and every member hears of it
@@ -1305,10 +1395,13 @@ class SqlStore:
         cache = self.cache
         if unit.keeps_recent and cache is not None:
             schema = self.schema
+            scope, field = unit.scope, schema.recent_scope
             for record in unit.held():
                 kind = type(record)
-                if kind in cache.recent_kinds:
-                    cache.keep_recent(kind, schema.of(kind).key_of(record), record)
+                if kind in cache.recent_kinds and (
+                    scope is None or getattr(record, field, None) == scope
+                ):
+                    cache.keep_recent(kind, schema.of(kind).key_of(record), record, scope)
         await unit._committed()
         self.observers.told(lock, changes)
 

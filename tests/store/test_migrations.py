@@ -97,6 +97,7 @@ SAMPLE_ROWS: dict[str, dict[str, Any]] = {
     },
     "callback_cursors": {"workspace_sid": WS, "last_seq": 0},
     "sid_keys": {"key": 1, "sid": WS},
+    "write_marks": {"name": WS, "n": 1},
     "callback_deliveries": {
         "sid": "CB" + "1" * 32, "account_sid": AC, "workspace_sid": WS, "kind": "event",
         "event_sid": "EV" + "1" * 32, "event_type": "x", "url": "http://x", "payload": "{}",
