@@ -1365,8 +1365,10 @@ class SqlStore:
         """A unit in a savepoint of `lock`'s commit group; exits once the group committed."""
         assert self._groups is not None
         async with self._groups.member(lock) as group:
+            # prepared statements on asyncpg directly, as outside groups (ADR 0021)
+            direct = self._pg_direct
             unit = SqlUnit(
-                group.connection,
+                group.connection if direct is None else PgConnection(group.connection, direct),
                 self.schema,
                 self.kind,
                 known_keys=self.known_keys,
