@@ -17,6 +17,7 @@ from sqlalchemy import text
 from switchboard.distribution.domain.records import Task, Workspace
 from switchboard.kernel.errors import Conflict
 from switchboard.kernel.ports import Store
+from switchboard.store import direct
 from switchboard.store.sql import SqlStore, SqlUnit
 from tests.databases import migrated_store
 from tests.store.test_contract import WS, seeded, sid, task
@@ -179,3 +180,38 @@ async def test_without_group_commit_each_writer_commits_alone(tmp_path: Path) ->
 
         await asyncio.gather(write(), write(), write())
         assert len(set(txids)) == 3
+
+
+async def _mark(store: Store) -> int:
+    async with store.read() as unit:
+        connection = unit.connection  # type: ignore[attr-defined]
+        found = await connection.execute(
+            text("SELECT n FROM write_marks WHERE name = :ws"), {"ws": WS}
+        )
+        return int(found.scalar_one_or_none() or 0)
+
+
+async def test_members_run_prepared_statements_on_asyncpg_directly(
+    seeded: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As single writes do (ADR 0021): a member's inserts and reads by key do not go
+    through SQLAlchemy's async layer; and each group's lock bumps the workspace's write
+    mark (ADR 0022), so that other processes drop their copies."""
+    ran: list[str] = []
+    original = direct.DirectStatements.run_asyncpg
+
+    async def counted(self: object, raw: object, plan: direct.Plan, parameters: object) -> object:
+        ran.append(plan.sql)
+        return await original(self, raw, plan, parameters)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(direct.DirectStatements, "run_asyncpg", counted)
+    before = await _mark(seeded)
+
+    async def write(n: int) -> None:
+        async with seeded.transaction(WS) as unit:
+            unit.add(task(n))
+            assert await unit.get(Task, sid("WT", n)) is not None
+
+    await asyncio.gather(*(write(n) for n in range(1, 5)))
+    assert sum(sql.startswith("INSERT INTO tasks") for sql in ran) == 4
+    assert await _mark(seeded) > before
