@@ -17,6 +17,7 @@ from switchboard.attribution import tables as attribution_tables
 from switchboard.channels import tables as channel_tables
 from switchboard.conversations import tables as conversation_tables
 from switchboard.distribution.persistence import tables as distribution_tables
+from switchboard.kernel import sids
 from switchboard.kernel.ports import Store
 from switchboard.outbound import tables as outbound_tables
 from switchboard.store.memory import MemoryStore
@@ -39,6 +40,7 @@ SCHEMA = Schema(
     },
     cached=distribution_tables.CONFIGURATION,
     recent=distribution_tables.IN_FLIGHT,
+    scope_prefix=sids.WORKSPACE,
 )
 METADATA = metadata
 

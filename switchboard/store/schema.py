@@ -136,6 +136,7 @@ class Schema:
         cached: frozenset[type[Any]] = frozenset(),
         recent: frozenset[type[Any]] = frozenset(),
         recent_scope: str = "workspace_sid",
+        scope_prefix: str = "",
     ) -> None:
         # configuration: read on every request, rarely changed; SQL stores keep copies
         self.cached = cached
@@ -144,6 +145,10 @@ class Schema:
         # the field of a recent record that names the lock its writers take (on
         # PostgreSQL its copies are kept and dropped per lock: store/write_marks.py)
         self.recent_scope = recent_scope
+        # how the lock names that are scopes begin (a workspace sid's prefix): only their
+        # locks keep write marks, so that other locks (one per conversation, say) add
+        # no rows to `write_marks`
+        self.scope_prefix = scope_prefix
         self._types: dict[type[Any], RecordType] = {}
         by_table = {table.name: cls for cls, table in bindings.items()}
         cascades: dict[type[Any], list[Cascade]] = defaultdict(list)
@@ -155,6 +160,9 @@ class Schema:
                         cascades[parent].append(Cascade(cls, column.name))
         for cls, table in bindings.items():
             self._types[cls] = _record_type(cls, table, tuple(cascades[cls]))
+
+    def is_scope(self, lock: str) -> bool:
+        return lock.startswith(self.scope_prefix)
 
     def of(self, cls: type[Any]) -> RecordType:
         try:

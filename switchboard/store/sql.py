@@ -41,6 +41,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     true,
     update,
 )
@@ -352,6 +353,9 @@ WAL_SIZE_LIMIT = 16 * 2**20
 WAL_RESTART_FRAMES = 1_000
 
 
+_ADVISORY_LOCK = prepared(text("SELECT pg_advisory_xact_lock(:key)"))
+
+
 def _checked() -> None:
     """A PostgreSQL unit's copies were checked when it took its lock (`_lock_and_mark`)."""
 
@@ -363,7 +367,7 @@ async def _cover_marks(connection: Any, unit: SqlUnit, lock: str | None) -> None
     if scopes is None:
         await connection.execute(BUMP_ALL)
         return
-    scopes.discard(lock)
+    scopes.discard(lock)  # bumped when the unit took its lock (if a scope's)
     if scopes:
         await connection.execute(BUMP, {"names": sorted(scopes)})
 
@@ -1222,8 +1226,10 @@ class SqlStore:
             connection: AsyncConnection | PgConnection = begun
             if self._pg_direct is not None:
                 connection = PgConnection(begun, self._pg_direct)
-                if lock is not None:
+                if lock is not None and self.schema.is_scope(lock):
                     mark = await self._lock_and_mark(connection, lock)
+                elif lock is not None:
+                    await connection.execute(_ADVISORY_LOCK, {"key": lock_key(lock)})
             unit = SqlUnit(
                 connection,
                 self.schema,
@@ -1354,7 +1360,10 @@ class SqlStore:
             started = await connection.begin()
             assert started.is_active
             # the mark too, so that other processes' copies of the workspace go
-            await connection.execute(LOCK_AND_MARK, {"name": lock, "key": lock_key(lock)})
+            if self.schema.is_scope(lock):
+                await connection.execute(LOCK_AND_MARK, {"name": lock, "key": lock_key(lock)})
+            else:
+                await connection.execute(_ADVISORY_LOCK, {"key": lock_key(lock)})
         except BaseException:
             await connection.close()
             raise

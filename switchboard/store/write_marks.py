@@ -6,8 +6,10 @@ connection wrote since (store/cache.py). PostgreSQL has no such counter, so with
 every step of a task read back by key what the step before had just written, about
 eight round trips per task, each under the workspace's lock (issue 10).
 
-`write_marks` holds one counter per lock name. Every write transaction that takes a
-lock bumps the lock's counter in the statement that takes the lock
+`write_marks` holds one counter per workspace (the locks the schema calls scopes; other
+locks, one per conversation say, take the advisory lock alone and add no rows). Every
+write transaction that takes a workspace's lock bumps its counter in the statement that
+takes the lock
 (:data:`LOCK_AND_MARK`: the advisory lock, then an upsert that returns the new count),
 so the count it gets back is exact: the transaction holds the lock, and the row, until
 it commits. A process remembers the count of its own last commit under each lock; if

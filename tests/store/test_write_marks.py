@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 from switchboard.database import SCHEMA
 from switchboard.distribution.domain.records import Activity, Task, TaskChannel, Workspace
@@ -116,7 +117,11 @@ async def test_another_processs_write_under_the_lock_drops_the_copies(
     assert await _priority(first, WS, 1) == 5
 
 
-@pytest.mark.parametrize("lock", [None, WS2], ids=["no lock", "another workspace's lock"])
+@pytest.mark.parametrize(
+    "lock",
+    [None, WS2, "conversation:1"],
+    ids=["no lock", "another workspace's lock", "a lock that is no workspace's"],
+)
 async def test_a_write_without_the_workspaces_lock_bumps_its_mark(
     two: tuple[SqlStore, SqlStore], lock: str | None
 ) -> None:
@@ -167,6 +172,18 @@ async def test_a_unit_that_failed_leaves_the_copies_and_the_mark_as_committed(
     ran = _counting(monkeypatch)
     assert await _priority(first, WS, 1) == 1
     assert _task_reads(ran) == []  # the rolled-back bump left the mark where it was
+
+
+async def test_only_workspace_locks_keep_a_mark(two: tuple[SqlStore, SqlStore]) -> None:
+    """A lock per conversation must not grow `write_marks` by a row per conversation."""
+    first, _second = two
+    for lock in (WS, "conversation:1", "routing:AC1"):
+        async with first.transaction(lock) as unit:
+            assert await unit.get(Task, sid("WT", 1)) is not None
+    async with first.read() as unit:
+        found = await unit.connection.execute(text("SELECT name FROM write_marks"))
+        names = {row[0] for row in found}
+    assert names == {WS}
 
 
 # one step: (which process, which lock it writes under, which task, its new priority)
