@@ -110,6 +110,8 @@ def _describe(label: str, served: Served) -> str:
     if served.passes is not None and served.passes[0]:
         count, seconds = served.passes
         text += f", {count:.0f} routing passes of {seconds / count * 1000:.1f} ms mean (/metrics)"
+    elif served.passes is not None:
+        text += ", no routing pass (/metrics): with no worker, each new task's pass is put off"
     if load.errors:
         text += f", {load.errors} errors (first: {load.first_error[:120]})"
     return text

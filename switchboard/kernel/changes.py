@@ -19,6 +19,18 @@ Key = tuple[Any, ...]
 # what a writer may claim its changes open for routing (see `Unit.claim`)
 OPENS_NOTHING = "nothing"  # no task starts waiting and no worker gains room: no new offer
 OPENS_ROOM = "room"  # workers may gain room, no task starts waiting: offers only to waiting work
+# one task starts waiting that only a worker with room can take (`Claim.work` says where)
+OPENS_WORK = "work"
+
+
+@dataclass(frozen=True)
+class NewWork:
+    """Where the work an `OPENS_WORK` claim speaks of waits, and the first instant it
+    needs looking at whoever has room (its earliest deadline; None: none)."""
+
+    queue: str
+    channel: str
+    due: int | None
 
 
 @dataclass(frozen=True)
@@ -28,6 +40,7 @@ class Claim:
 
     opens: str
     covers: Changes
+    work: NewWork | None = None
 
     def holds_for(self, changes: Changes) -> bool:
         """Whether it covers every change of `changes` (rows numbered at insert, such as

@@ -13,7 +13,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol, TypeVar
 
 from switchboard.kernel.callbacks import Answer, Attempt
-from switchboard.kernel.changes import Changes
+from switchboard.kernel.changes import Changes, NewWork
 from switchboard.kernel.clock import Timer
 from switchboard.kernel.criteria import Criterion, Measure, Order
 from switchboard.kernel.media import MediaAdapter, MediaRequest, MediaResult
@@ -149,10 +149,11 @@ class Unit(Protocol):
         their criteria), pending ones included."""
         ...
 
-    def claim(self, opens: str) -> None:
+    def claim(self, opens: str, work: NewWork | None = None) -> None:
         """Say what the changes made so far can lead to (`changes.OPENS_NOTHING`,
-        `changes.OPENS_ROOM`): the commit's `Changes` carry the claim, so the routing
-        owner may skip a pass for them. A change made after the claim voids it."""
+        `changes.OPENS_ROOM`, `changes.OPENS_WORK` with `work`): the commit's `Changes`
+        carry the claim, so the routing owner may skip or put off a pass for them. A
+        change made after the claim voids it."""
         ...
 
 

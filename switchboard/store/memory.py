@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from switchboard.kernel.changes import Changes
+from switchboard.kernel.changes import Changes, NewWork
 from switchboard.kernel.criteria import (
     Cond,
     Criterion,
@@ -255,8 +255,8 @@ class MemoryUnit:
             found.note(cls, key)
         return self._t.with_claim(found)
 
-    def claim(self, opens: str) -> None:
-        self._t.claim(opens, self.changed())
+    def claim(self, opens: str, work: NewWork | None = None) -> None:
+        self._t.claim(opens, self.changed(), work)
 
     # --- commit -------------------------------------------------------------------------
 

@@ -52,7 +52,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import StaticPool
 
 from switchboard.kernel import turns
-from switchboard.kernel.changes import Changes
+from switchboard.kernel.changes import Changes, NewWork
 from switchboard.kernel.criteria import (
     AnyOf,
     Cond,
@@ -1091,8 +1091,8 @@ class SqlUnit:
                     return str(scope)
         return None
 
-    def claim(self, opens: str) -> None:
-        self._t.claim(opens, self._t.changed())
+    def claim(self, opens: str, work: NewWork | None = None) -> None:
+        self._t.claim(opens, self._t.changed(), work)
 
     async def _committed(self) -> None:
         await self._t.run_hooks()

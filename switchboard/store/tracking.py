@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from switchboard.kernel.changes import Changes, Claim
+from switchboard.kernel.changes import Changes, Claim, NewWork
 from switchboard.kernel.criteria import Cond
 from switchboard.kernel.errors import SwitchboardError
 from switchboard.store.schema import RecordType, Schema
@@ -124,9 +124,9 @@ class Tracker:
         if None not in key:
             found.note(rt.cls, key)
 
-    def claim(self, opens: str, covers: Changes) -> None:
+    def claim(self, opens: str, covers: Changes, work: NewWork | None = None) -> None:
         covers.claim = None
-        self.claimed = Claim(opens, covers)
+        self.claimed = Claim(opens, covers, work)
 
     def with_claim(self, found: Changes) -> Changes:
         """`found` with the unit's claim, if any: the reader checks what it covers

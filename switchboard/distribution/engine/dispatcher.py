@@ -24,7 +24,7 @@ from switchboard.distribution.domain.records import Reservation, Task
 from switchboard.distribution.engine.resident import CONFIG_KINDS, ROUTING_KINDS, WorkspaceState
 from switchboard.distribution.engine.routing import run_pass
 from switchboard.distribution.work.context import Services
-from switchboard.kernel.changes import OPENS_NOTHING, OPENS_ROOM, Changes
+from switchboard.kernel.changes import OPENS_NOTHING, OPENS_ROOM, OPENS_WORK, Changes, NewWork
 from switchboard.kernel.clock import Timer
 from switchboard.kernel.criteria import eq, isin
 from switchboard.store.ownership import Coordinator, LocalCoordinator
@@ -54,8 +54,15 @@ class Dispatcher:
         self._dirty: dict[str, Changes] = {}
         self._again: set[str] = set()
         self._timers: dict[str, Timer] = {}
+        self._timer_at: dict[str, int] = {}  # the instant each timer is set for
         # the earliest timer each owned workspace had after its last pass (None: none)
         self._deadlines: dict[str, int | None] = {}
+        # workspaces whose unread changes hold new tasks put off (`OPENS_WORK`) or workers
+        # who may have gained room (`OPENS_ROOM`): each voids the other's skip
+        self._put_off: set[str] = set()
+        # new work committed while a pass of its workspace ran (see `_after_pass`)
+        self._held: dict[str, list[tuple[Changes, NewWork]]] = {}
+        self._unread_room: set[str] = set()
         self._background: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -74,7 +81,9 @@ class Dispatcher:
             changes = changes.only(ROUTING_KINDS)
             if not changes:
                 return  # events, deliveries...: nothing routing looks at
-        if changes is not None and self._offers_nothing(workspace_sid, changes):
+        if changes is not None and self._new_work_meets_a_pass(workspace_sid, changes):
+            pass  # the running pass's outcome says whether it needs one more
+        elif changes is not None and self._offers_nothing(workspace_sid, changes):
             # kept for the next pass, which reads them back before it plans
             self._dirty.setdefault(workspace_sid, Changes()).merge(changes)
         else:
@@ -94,8 +103,9 @@ class Dispatcher:
 
     def _offers_nothing(self, workspace_sid: str, changes: Changes) -> bool:
         """Whether the writer's claim says a pass could offer nothing after these
-        changes: an accept that takes no one's slot back, or a completion while no work
-        waits that a freed worker could be offered (`Unit.claim`)."""
+        changes: an accept that takes no one's slot back, a completion while no work
+        waits that a freed worker could be offered, or a new task while no worker of its
+        queue has room (`Unit.claim`)."""
         claim = changes.claim
         if claim is None or not claim.holds_for(changes):
             return False
@@ -104,7 +114,71 @@ class Dispatcher:
         if workspace_sid in self._running:
             return False  # its picture may not hold yet the work that waits for room
         state = self._states.get(workspace_sid)
-        return claim.opens == OPENS_ROOM and state is not None and not state.waits_for_room()
+        if state is None:
+            return False
+        if claim.opens == OPENS_ROOM:
+            if workspace_sid in self._put_off or state.waits_for_room():
+                return False
+            self._unread_room.add(workspace_sid)
+            return True
+        work = claim.work
+        if claim.opens != OPENS_WORK or work is None or not self._no_room(workspace_sid, [work]):
+            return False
+        self._put_off_until(workspace_sid, work.due)
+        return True
+
+    def _new_work_meets_a_pass(self, workspace_sid: str, changes: Changes) -> bool:
+        """A new task (`OPENS_WORK`) committed while a pass of its workspace runs: held
+        until the pass ends, when the picture tells whether a worker has room for it."""
+        claim = changes.claim
+        if (
+            workspace_sid not in self._running
+            or claim is None
+            or claim.opens != OPENS_WORK
+            or claim.work is None
+            or not claim.holds_for(changes)
+        ):
+            return False
+        self._held.setdefault(workspace_sid, []).append((changes, claim.work))
+        return True
+
+    def _no_room(self, workspace_sid: str, work: list[NewWork]) -> bool:
+        """Whether the picture says no worker has room for any of `work` (and has read
+        every change that could have given some)."""
+        state = self._states.get(workspace_sid)
+        return (
+            state is not None
+            and workspace_sid not in self._unread_room
+            and not any(state.has_room(w.queue, w.channel) for w in work)
+        )
+
+    def _put_off_until(self, workspace_sid: str, due: int | None) -> None:
+        """Keep the new work's pass for the next change that needs one; its pass comes
+        by `due` (its first deadline) at the latest."""
+        self._put_off.add(workspace_sid)
+        if due is not None:
+            timer = self._timer_at.get(workspace_sid)
+            if timer is None or due < timer:
+                self._schedule(workspace_sid, due)
+
+    def _after_pass(self, workspace_sid: str) -> None:
+        """The new work held while the pass ran: one more pass if a worker may have room
+        for it (or one runs anyway), else put off like new work that meets no pass."""
+        held = self._held.pop(workspace_sid, None)
+        state = self._states.get(workspace_sid)
+        if held and state is not None:  # a pass that read everything may have seen it
+            held = [(c, w) for c, w in held if not all(k[0] in state.waiting for k in c.of(Task))]
+        if not held:
+            return
+        dirty = self._dirty.setdefault(workspace_sid, Changes())
+        for changes, _work in held:
+            dirty.merge(changes)
+        work = [w for _changes, w in held]
+        if workspace_sid in self._again or not self._no_room(workspace_sid, work):
+            self._again.add(workspace_sid)
+            return
+        dues = [w.due for w in work if w.due is not None]
+        self._put_off_until(workspace_sid, min(dues, default=None))
 
     def picture(self, workspace_sid: str) -> WorkspaceState | None:
         """The in-memory picture this process keeps of a workspace it routes (if any), as
@@ -115,9 +189,10 @@ class Dispatcher:
     async def settle(self, workspace_sid: str) -> WorkspaceState | None:
         """The picture with every change so far read back (tests: a pass, if changes
         wait for one)."""
+        await self.wait_idle()  # a running pass may leave work put off
         if self._dirty.get(workspace_sid):
             self.poke_local(workspace_sid, Changes())
-        await self.wait_idle()
+            await self.wait_idle()
         return self._states.get(workspace_sid)
 
     def poke_remote(self, workspace_sid: str, detail: str | None) -> None:
@@ -151,6 +226,7 @@ class Dispatcher:
             while True:
                 self._again.discard(workspace_sid)
                 self._schedule(workspace_sid, await self._pass(workspace_sid))
+                self._after_pass(workspace_sid)
                 if workspace_sid not in self._again or self._closed:
                     break
         finally:
@@ -162,6 +238,8 @@ class Dispatcher:
         clock = self.svc.clock
         try:
             changes = self._dirty.pop(workspace_sid, Changes())
+            self._put_off.discard(workspace_sid)
+            self._unread_room.discard(workspace_sid)
             if not await self.coordinator.owns(workspace_sid):
                 self._deadlines.pop(workspace_sid, None)  # the owner may change timers
                 self._states.pop(workspace_sid, None)
@@ -192,10 +270,12 @@ class Dispatcher:
 
     def _schedule(self, workspace_sid: str, deadline: int | None) -> None:
         timer = self._timers.pop(workspace_sid, None)
+        self._timer_at.pop(workspace_sid, None)
         if timer is not None:
             timer.cancel()
         if deadline is None or self._closed:
             return
+        self._timer_at[workspace_sid] = deadline
         # a few ms late, so the instant has certainly passed when the pass looks
         self._timers[workspace_sid] = self.svc.clock.call_at(
             deadline + 5, lambda: self.poke_local(workspace_sid, Changes())

@@ -62,6 +62,9 @@ DAY_MS = 86_400_000
 DAILY = ("fewest_tasks", "least_talk_time", "lowest_average_handling_time")
 # how far back a loaded picture looks for the worker each queue offered a task to last
 RECENT_OFFERS = 1000
+# a new task's pass is put off only when this many of its queue's ready workers, at
+# most, show that none has room (`has_room`): the look costs a few microseconds
+ROOM_LOOKS = 64
 
 
 class LazyAttributes(Mapping[str, Any]):
@@ -616,6 +619,14 @@ class WorkspaceState:
             if queue is None or queue.max_reserved_workers > 1:
                 return True
         return False
+
+    def has_room(self, queue_sid: str, channel_sid: str) -> bool:
+        """Whether a worker of the queue may have room on the channel now (True also when
+        that cannot be told by looking at a few workers)."""
+        ready = self.ready.get(queue_sid)
+        if ready is None or len(ready) > ROOM_LOOKS:
+            return True
+        return any(worker.free_on(channel_sid) > 0 for worker in ready.values())
 
     def reserved(self, reservation: Reservation) -> None:
         """A reservation the pass just created (the planner already took the capacity and

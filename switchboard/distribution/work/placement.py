@@ -71,7 +71,7 @@ async def apply_step(
     config: wf.WorkflowConfig,
     step: wf.Step,
     now: int,
-) -> None:
+) -> wf.Target:
     """Put the task at `step`: its queue, priority and timeout."""
     target = wf.target_at(config, step)
     moved = task.task_queue_sid is not None and task.task_queue_sid != target.queue_sid
@@ -88,6 +88,7 @@ async def apply_step(
         await _queue_event(unit, svc, workspace, task, "task-queue.entered")
     if moved:
         await _queue_event(unit, svc, workspace, task, "task-queue.moved")
+    return target
 
 
 async def enter_workflow(
@@ -100,8 +101,9 @@ async def enter_workflow(
     *,
     config: wf.WorkflowConfig | None = None,
     fresh: bool = False,
-) -> None:
+) -> wf.Target | None:
     """Evaluate the filters top to bottom; no match and no default filter cancels the task.
+    Returns the target the task entered (None: canceled).
 
     `config` is a routing document fetched for this task (remote workflow documents);
     without one the stored configuration applies, also to the task's later steps
@@ -114,7 +116,7 @@ async def enter_workflow(
     step = wf.first_step(config, task_context(task, now))
     if step is None:
         await cancel_task(unit, svc, workspace, task, "Task did not match any workflow filter", now)
-        return
+        return None
     record(
         unit,
         svc,
@@ -124,7 +126,7 @@ async def enter_workflow(
         f"Task {task.sid} entered Workflow {workflow.friendly_name}",
         {**task_fields(task, now), "workflow_name": workflow.friendly_name},
     )
-    await apply_step(unit, svc, workspace, task, config, step, now)
+    return await apply_step(unit, svc, workspace, task, config, step, now)
 
 
 async def advance(

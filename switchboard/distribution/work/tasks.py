@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from switchboard.distribution.domain import workflow as wf
 from switchboard.distribution.domain.records import (
     Reservation,
     Task,
@@ -29,6 +30,7 @@ from switchboard.distribution.work.placement import enter_workflow
 from switchboard.distribution.work.returns import return_task
 from switchboard.distribution.work.validation import attributes_text, check_if_match
 from switchboard.kernel import sids
+from switchboard.kernel.changes import OPENS_WORK, NewWork
 from switchboard.kernel.criteria import eq
 from switchboard.kernel.errors import InvalidParameter, InvalidTransition, NotFound
 from switchboard.kernel.ports import Unit
@@ -173,8 +175,27 @@ async def create_task(
         )
         unit.add(task)
         tr.record_task_event(unit, svc, workspace, "task.created", task, f"Task {task.sid} created")
-        await _place(unit, svc, workspace, task, route, now, document)
+        target = await _place(unit, svc, workspace, task, route, now, document)
+        _claim_new_work(unit, task, target)
         return task
+
+
+def _claim_new_work(unit: Unit, task: Task, target: wf.Target | None) -> None:
+    """A new task in a queue (not ignoring capacity, at a target without skip_if or a
+    no-agent timeout, which look at who is logged in) can go only to a member of the
+    queue with room: while none has any, the routing owner may put its pass off until
+    one frees up, or until the task's first deadline."""
+    if (
+        task.assignment_status != "pending"
+        or task.task_queue_sid is None  # routed to a known worker, in or out of a queue
+        or task.ignore_capacity
+        or not task.skip_checked
+        or (target is not None and target.no_agent_timeout is not None)
+    ):
+        return
+    deadlines = [at for at in (task.timeout_at, task.step_deadline) if at is not None]
+    due = min(deadlines, default=None)
+    unit.claim(OPENS_WORK, NewWork(task.task_queue_sid, task.task_channel_sid, due))
 
 
 async def _place(
@@ -185,13 +206,14 @@ async def _place(
     route: _Route,
     now: int,
     document: DocumentOutcome | None = None,
-) -> None:
+) -> wf.Target | None:
+    """Put a new task in its workflow's first target, or in the queue it names; returns
+    the target (None: none, or the task was canceled)."""
     if route.workflow is not None:
         config = await document_config(unit, svc, workspace, task, route.workflow, document)
-        await enter_workflow(
+        return await enter_workflow(
             unit, svc, workspace, task, route.workflow, now, config=config, fresh=True
         )
-        return
     if route.queue is not None:
         task.task_queue_sid = route.queue.sid
         task.task_queue_entered_date = now
@@ -203,6 +225,7 @@ async def _place(
             task,
             f"Task {task.sid} entered TaskQueue {route.queue.friendly_name}",
         )
+    return None
 
 
 async def update_task(
