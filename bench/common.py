@@ -40,6 +40,10 @@ class Config:
     # before the scale-out window: each workspace reaches its bound of tasks in flight
     scaleout_warmup_seconds: float = 2.0
     scaleout_processes: tuple[int, ...] = (1, 2, 3)
+    # configurations measured in this order and then in reverse (1, 2, 3, 3, 2, 1), each
+    # figure pooled over its rounds: a host that speeds up or slows down during the
+    # run weighs on every configuration alike instead of on the last ones
+    scaleout_rounds: int = 2
     queue_seconds: float = 10.0  # PostgreSQL lifecycle vs pgqueuer, each side
     failover_warmup_seconds: float = 3.0
     quick: bool = False
@@ -71,6 +75,7 @@ class Config:
             scaleout_seconds=1.0,
             scaleout_warmup_seconds=0.3,
             scaleout_processes=(1, 2),
+            scaleout_rounds=1,
             queue_seconds=1.0,
             failover_warmup_seconds=0.5,
             quick=True,

@@ -200,6 +200,26 @@ class _Run(NamedTuple):
     completed: int  # tasks completed in the window
 
 
+def _pooled(runs: list[_Run]) -> _Run:
+    """One configuration's rounds as one run: CPU over completed tasks, all summed."""
+    completed = sum(r.completed for r in runs)
+    if not completed:
+        return runs[0]
+    return _Run(
+        rate=sum(r.rate for r in runs) / len(runs),
+        cpu=sum(r.cpu * r.completed for r in runs) / completed,
+        local=min(r.local for r in runs),
+        heard=sum(r.heard * r.completed for r in runs) / completed,
+        whole_cpu=sum(r.whole_cpu for r in runs) / len(runs),
+        created=sum(r.created for r in runs),
+        completed=completed,
+    )
+
+
+def _per_round(runs: list[_Run]) -> str:
+    return " and ".join(f"{r.cpu * 1000:.2f}" for r in runs)
+
+
 async def _throughput(count: int, seconds: float, warmup: float, workdir: Path) -> _Run:
     """`count` processes, one workspace each, measured over `seconds` after `warmup`.
 
@@ -336,10 +356,14 @@ async def _measure(config: Config, workdir: Path) -> list[Result]:
     if not await _available():
         return [Result(NAME, "skipped", 0, "", notes=[f"PostgreSQL at {ADMIN_DSN} not reachable"])]
     counts = config.scaleout_processes
-    measured = {
-        n: await _throughput(n, config.scaleout_seconds, config.scaleout_warmup_seconds, workdir)
-        for n in counts
-    }
+    rounds: dict[int, list[_Run]] = {n: [] for n in counts}
+    for index in range(config.scaleout_rounds):
+        for n in counts if index % 2 == 0 else reversed(counts):
+            run = await _throughput(
+                n, config.scaleout_seconds, config.scaleout_warmup_seconds, workdir
+            )
+            rounds[n].append(run)
+    measured = {n: _pooled(runs) for n, runs in rounds.items()}
     one = measured[1]
     one_rate, one_cpu = one.rate, one.cpu
     results = [await _versus_pgqueuer(one_rate, one_cpu, config)]
@@ -353,7 +377,10 @@ async def _measure(config: Config, workdir: Path) -> list[Result]:
             f"{os.cpu_count()} cores N processes share the same CPUs)",
             f"notifications from other processes handled: {heard:.2f} per task, all "
             "processes together (each hears only the workspaces it owns or shows)",
-            f"measured over {config.scaleout_seconds:.0f} s after a "
+            f"measured in {config.scaleout_rounds} rounds (1, 2, 3 processes, then the "
+            "reverse order), pooled: CPU and tasks summed over the rounds; per round "
+            f"{_per_round(rounds[n])} ms per task against {_per_round(rounds[1])} with one",
+            f"each round over {config.scaleout_seconds:.0f} s after a "
             f"{config.scaleout_warmup_seconds:.0f} s warm-up: {run.created} tasks created, "
             f"{run.completed} completed ({one.created} and {one.completed} with one "
             "process); over the whole run, start-up and the tasks left in flight "
