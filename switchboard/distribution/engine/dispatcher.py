@@ -1,10 +1,13 @@
 """The routing scheduler: runs passes when the doorbell rings and when a timer falls due.
 
 Rings are coalesced: while a workspace's pass runs, further rings only mark it
-for one more pass. Timers live in the store (deadline fields), so after a
-restart :meth:`Dispatcher.start` rings for every workspace with waiting work and the
-first pass fires whatever fell due while the process was down. Timers are set on
-the injected clock, so tests move time forward instead of sleeping.
+for one more pass. A ring whose writer claims it can offer nothing (`Unit.claim`:
+an accept, a completion while no work waits, a new task while no worker of its queue
+has room) runs no pass; its changes wait for the next one. Timers live in the store
+(deadline fields), so after a restart :meth:`Dispatcher.start` rings for every
+workspace with waiting work and the first pass fires whatever fell due while the
+process was down. Timers are set on the injected clock, so tests move time forward
+instead of sleeping.
 
 With several processes (PostgreSQL), only the owner of a workspace runs its
 passes (see :mod:`switchboard.store.ownership`); other processes forward their
@@ -60,9 +63,9 @@ class Dispatcher:
         # workspaces whose unread changes hold new tasks put off (`OPENS_WORK`) or workers
         # who may have gained room (`OPENS_ROOM`): each voids the other's skip
         self._put_off: set[str] = set()
+        self._unread_room: set[str] = set()
         # new work committed while a pass of its workspace ran (see `_after_pass`)
         self._held: dict[str, list[tuple[Changes, NewWork]]] = {}
-        self._unread_room: set[str] = set()
         self._background: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
