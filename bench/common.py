@@ -31,6 +31,8 @@ class Config:
     latency_seconds: float = 15.0
     latency_workers: int = 100
     latency_warmup_seconds: float = 1.0
+    # a stretch of the same load after the measured one, sampled by py-spy (None: none)
+    latency_profile_seconds: float | None = 6.0
     memory_tasks: int = 100_000
     disk_tasks: int = 2_000
     backlog_tasks: int = 20_000
@@ -44,6 +46,9 @@ class Config:
     # figure pooled over its rounds: a host that speeds up or slows down during the
     # run weighs on every configuration alike instead of on the last ones
     scaleout_rounds: int = 2
+    # one more one-process run whose window py-spy samples (None: none): the pgqueuer row's
+    # profile, never its figures (sampling slows the server)
+    scaleout_profile_seconds: float | None = 6.0
     queue_seconds: float = 10.0  # PostgreSQL lifecycle vs pgqueuer, each side
     failover_warmup_seconds: float = 3.0
     quick: bool = False
@@ -67,6 +72,7 @@ class Config:
             latency_seconds=1.0,
             latency_workers=5,
             latency_warmup_seconds=0.0,
+            latency_profile_seconds=None,
             memory_tasks=300,
             disk_tasks=30,
             backlog_tasks=300,
@@ -76,6 +82,7 @@ class Config:
             scaleout_warmup_seconds=0.3,
             scaleout_processes=(1, 2),
             scaleout_rounds=1,
+            scaleout_profile_seconds=None,
             queue_seconds=1.0,
             failover_warmup_seconds=0.5,
             quick=True,

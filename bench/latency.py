@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from bench import server_profile
 from bench.center import Center, create_center
 from bench.common import Config, Result, measuring, percentile
 from bench.load import basic_auth, http_client
@@ -128,10 +129,12 @@ async def _measure(
     rate: float,
     seconds: float,
     server_cpu: Callable[[], float] | None = None,
+    on_load: Callable[[], object] | None = None,
 ) -> tuple[Timeline, float]:
-    """`server_cpu`: the server process's CPU seconds so far, read around the load."""
+    """`server_cpu`: the server process's CPU seconds so far, read around the load;
+    `on_load` is called once the sockets are connected, as the first POST goes out."""
     with measuring():
-        return await _load(base_url, center, rate, seconds, server_cpu)
+        return await _load(base_url, center, rate, seconds, server_cpu, on_load)
 
 
 async def _load(
@@ -140,6 +143,7 @@ async def _load(
     rate: float,
     seconds: float,
     server_cpu: Callable[[], float] | None,
+    on_load: Callable[[], object] | None,
 ) -> tuple[Timeline, float]:
     timeline = Timeline()
     clients = await _connect(base_url, center)
@@ -148,6 +152,8 @@ async def _load(
     try:
         async with http_client(base_url, headers, 64) as http:
             cpu_before = server_cpu() if server_cpu is not None else None
+            if on_load is not None:
+                on_load()
             started = time.perf_counter()
             await _produce(http, center, rate, seconds, timeline)
             deadline = time.perf_counter() + DRAIN_SECONDS
@@ -198,6 +204,7 @@ def _run_at(rate: float, config: Config, workdir: Path) -> list[Result]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     command = switchboard_command(center.database_url, port)
+    profile = None
     with serving(command, f"{base_url}/health", workdir / f"{name}.log") as server:
         timeline, started = asyncio.run(
             _measure(
@@ -208,6 +215,8 @@ def _run_at(rate: float, config: Config, workdir: Path) -> list[Result]:
                 lambda: process_cpu_seconds(server.pid),
             )
         )
+        if rate >= TARGET_RATE and config.latency_profile_seconds:
+            profile = _profile(base_url, center, rate, config.latency_profile_seconds, server.pid)
     measured = timeline.latencies(started + config.latency_warmup_seconds) or [float("nan")]
     posts = timeline.post_latency or [float("nan")]
     p50, p99 = percentile(measured, 0.5), percentile(measured, 0.99)
@@ -224,7 +233,14 @@ def _run_at(rate: float, config: Config, workdir: Path) -> list[Result]:
     )
     if rate >= TARGET_RATE:  # the light-load row shows the path without saturation
         target = f"p99 < {TARGET_P99 * 1000:.0f} ms at {TARGET_RATE:.0f} tasks/s"
-        p99_row.judge(target, p99 < TARGET_P99, _why(timeline, p99, percentile(posts, 0.99)))
+        why = _why(timeline, rate, p99, percentile(posts, 0.99))
+        p99_row.judge(target, p99 < TARGET_P99, why)
+    if profile is not None:
+        p99_row.notes.append(
+            f"where the server's CPU went (py-spy at {server_profile.RATE_HZ} Hz over a "
+            f"further {config.latency_profile_seconds:.0f} s of the same load, after the "
+            f"measured one: sampling slows the server): {profile.summary()}"
+        )
     saturated = timeline.dropped > 0
     if saturated:
         p99_row.gated = False
@@ -244,7 +260,39 @@ def _run_at(rate: float, config: Config, workdir: Path) -> list[Result]:
     ]
 
 
-def _why(timeline: Timeline, p99: float, post_p99: float) -> str:
+def _profile(
+    base_url: str, center: Center, rate: float, seconds: float, pid: int
+) -> server_profile.Profile:
+    """The same load once more, sampled from its first POST to its drain: the profile a
+    MISSED row explains itself with."""
+    sampling: list[server_profile.Sampling | str] = []
+    asyncio.run(
+        _measure(
+            base_url,
+            center,
+            rate,
+            seconds,
+            on_load=lambda: sampling.append(server_profile.start(pid)),
+        )
+    )
+    return server_profile.finish(sampling[0] if sampling else "the load did not start")
+
+
+def _why(timeline: Timeline, rate: float, p99: float, post_p99: float) -> str:
+    """Which part of the path dominates, and how busy the server was."""
+    per_task = timeline.cpu_per_task()
+    if per_task is None or timeline.dropped:
+        return _where(timeline, p99, post_p99)
+    busy = per_task * rate
+    return (
+        f"{_where(timeline, p99, post_p99)}; the server was busy {busy:.0%} of a core "
+        f"({per_task * 1000:.1f} ms of CPU per task at {rate:.0f} tasks/s), and requests "
+        "queue behind each other as that nears 100%: what would fix it is less CPU per "
+        "task (where it goes: the profile note) or a less loaded machine"
+    )
+
+
+def _where(timeline: Timeline, p99: float, post_p99: float) -> str:
     """Which part of the path dominates: the POST itself, or the routing and push after it."""
     if timeline.dropped:
         per_task = timeline.cpu_per_task()

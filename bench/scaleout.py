@@ -44,7 +44,7 @@ from typing import Any, NamedTuple
 import asyncpg
 import httpx
 
-from bench import pgqueue
+from bench import pgqueue, server_profile
 from bench.center import Center, create_center_at
 from bench.common import Config, Result
 from bench.load import basic_auth
@@ -198,6 +198,7 @@ class _Run(NamedTuple):
     whole_cpu: float  # server CPU per completed task over the whole run (start-up included)
     created: int  # tasks created in the window (equals `completed` in a steady state)
     completed: int  # tasks completed in the window
+    profile: server_profile.Profile | None = None  # the window sampled (figures then skewed)
 
 
 def _pooled(runs: list[_Run]) -> _Run:
@@ -220,8 +221,11 @@ def _per_round(runs: list[_Run]) -> str:
     return " and ".join(f"{r.cpu * 1000:.2f}" for r in runs)
 
 
-async def _throughput(count: int, seconds: float, warmup: float, workdir: Path) -> _Run:
-    """`count` processes, one workspace each, measured over `seconds` after `warmup`.
+async def _throughput(
+    count: int, seconds: float, warmup: float, workdir: Path, *, profile: bool = False
+) -> _Run:
+    """`count` processes, one workspace each, measured over `seconds` after `warmup`
+    (with `profile`, the first process sampled by py-spy over the window).
 
     Each workspace runs at its bound of tasks created and not completed, so in the
     window as many tasks are created as completed, and CPU per completed task is CPU per
@@ -246,10 +250,13 @@ async def _throughput(count: int, seconds: float, warmup: float, workdir: Path) 
                 return sum(d.created for d in drivers), sum(d.finished for d in drivers)
 
             window: list[tuple[float, float, tuple[int, int]]] = []
+            sampling: list[server_profile.Sampling | str] = []
 
             async def measure() -> None:
                 await asyncio.sleep(warmup)
                 window.append((time.monotonic(), cpu_now(), counts()))
+                if profile:
+                    sampling.append(server_profile.start(servers[0][1].pid))
                 await asyncio.sleep(max(0.0, until - time.monotonic()))
                 window.append((time.monotonic(), cpu_now(), counts()))
 
@@ -262,6 +269,7 @@ async def _throughput(count: int, seconds: float, warmup: float, workdir: Path) 
                 measure(),
             )
             whole_cpu = cpu_now() - cpu_before
+            sampled = server_profile.finish(sampling[0]) if sampling else None
             done = sum([await d.completed() for d in drivers])
             local = await _routed_locally(drivers, servers)
             heard = sum([await _heard(drivers[0].client, base) for base, _p in servers])
@@ -279,6 +287,7 @@ async def _throughput(count: int, seconds: float, warmup: float, workdir: Path) 
             whole_cpu=whole_cpu / max(1, done),
             created=created_end - created_start,
             completed=completed,
+            profile=sampled,
         )
     finally:
         await _drop_database(url)
@@ -366,7 +375,17 @@ async def _measure(config: Config, workdir: Path) -> list[Result]:
     measured = {n: _pooled(runs) for n, runs in rounds.items()}
     one = measured[1]
     one_rate, one_cpu = one.rate, one.cpu
-    results = [await _versus_pgqueuer(one_rate, one_cpu, config)]
+    profile = None
+    if config.scaleout_profile_seconds:
+        profiled = await _throughput(
+            1,
+            config.scaleout_profile_seconds,
+            config.scaleout_warmup_seconds,
+            workdir,
+            profile=True,
+        )
+        profile = profiled.profile
+    results = [await _versus_pgqueuer(one_rate, one_cpu, config, profile)]
     for n in counts[1:]:
         run = measured[n]
         rate, cpu, local, heard = run.rate, run.cpu, run.local, run.heard
@@ -431,7 +450,9 @@ def _why(count: int, local: int) -> str:
     )
 
 
-async def _versus_pgqueuer(one_rate: float, one_cpu: float, config: Config) -> Result:
+async def _versus_pgqueuer(
+    one_rate: float, one_cpu: float, config: Config, profile: server_profile.Profile | None
+) -> Result:
     """Switchboard's one-process lifecycle rate against pgqueuer on the same server."""
     metric = "tasks created -> reserved -> accepted -> completed/s, 1 process, vs pgqueuer"
     missing = pgqueue.available()
@@ -459,13 +480,19 @@ async def _versus_pgqueuer(one_rate: float, one_cpu: float, config: Config) -> R
             "(PostgreSQL's own CPU on neither side)",
         ],
     )
+    if profile is not None:
+        row.notes.append(
+            f"where the server's CPU went (py-spy at {server_profile.RATE_HZ} Hz over "
+            f"{config.scaleout_profile_seconds:.0f} s of one more one-process run, not the "
+            f"measured ones: sampling slows the server): {profile.summary()}"
+        )
     return row.judge(
         ">= pgqueuer's rate (1.0x)",
         one_rate >= queue_rate,
         "a task is three HTTP requests and several transactions (create, reserve, accept, "
         "complete, each with its events and outbox rows) where a job is one insert, one "
         "claim and one batched ack; the Python CPU per item above prices the difference, "
-        "and the HTTP path breakdown rows show where a request's CPU goes; fewer "
+        "and the profile note shows where the server's goes; fewer "
         "statements and less Python per step would narrow it (group commit did not pay "
         "on this machine: the group commit rows)",
     )
