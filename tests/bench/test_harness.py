@@ -127,6 +127,35 @@ def test_reference_rows_are_never_compared(tmp_path: Path) -> None:
     assert code == 0 and "not enough history" in text, text
 
 
+def test_a_row_restarted_with_the_harness_is_compared_only_since(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A harness change that moves a row's baseline (the memory floor timed with the
+    runner's heap frozen) starts the row's series afresh: the runs before measured
+    another baseline, and a fall against them is no regression."""
+    path = tmp_path / "history.jsonl"
+    for day, ratio in [(1, 1.0), (2, 1.0), (3, 1.0), (4, 0.4), (5, 0.4), (6, 0.4)]:
+        run: Any = _run(ratio)
+        run["machine"]["date"] = f"2026-12-0{day} 10:00 UTC"
+        history.append(path, run)
+    assert history.check(path)[0] == 1  # without a restart: a fall to 0.4x fails
+    why = ("2026-12-04 10:00 UTC", "the baseline changed")
+    monkeypatch.setattr(history, "RESTARTS", {"engine / rate": why})
+    code, text = history.check(path)
+    assert code == 0 and "not enough history" in text, text
+    for day, ratio in [(7, 0.4), (8, 0.4), (9, 0.1)]:  # later runs are compared again
+        run = _run(ratio)
+        run["machine"]["date"] = f"2026-12-0{day} 10:00 UTC"
+        history.append(path, run)
+    code, text = history.check(path)
+    assert code == 0 and " ok " in text, text  # median 0.4 now, 0.4 since the restart
+    for day, ratio in [(10, 0.1), (11, 0.1)]:
+        run = _run(ratio)
+        run["machine"]["date"] = f"2026-12-{day} 10:00 UTC"
+        history.append(path, run)
+    assert history.check(path)[0] == 1  # a regression after the restart still fails
+
+
 def _short_run(rows: list[tuple[str, float, str]]) -> dict[str, object]:
     entries = [
         history.entry(Result("engine", metric, ratio, "x", 1.0, better=better))  # type: ignore[arg-type]
