@@ -11,7 +11,11 @@ instead of sleeping.
 
 With several processes (PostgreSQL), only the owner of a workspace runs its
 passes (see :mod:`switchboard.store.ownership`); other processes forward their
-rings to it, and a sweep every second takes over the workspaces whose owner died.
+rings to it, and a sweep every second takes over the workspaces whose owner died. The
+sweep asks for a workspace only when it found it waiting and routed elsewhere (or by no
+one) on its previous round as well: the process whose write made it wait claims it
+right after its commit, and a sweep that read that commit first would otherwise win a
+workspace whose API traffic lands elsewhere, and forward every change of it over NOTIFY.
 """
 
 from __future__ import annotations
@@ -306,14 +310,17 @@ class Dispatcher:
             self._spawn(self._sweep())
 
     async def _sweep(self) -> None:
-        """Take over workspaces whose owner is gone (their ownership lock became free)."""
+        """Take over workspaces whose owner is gone (their ownership lock became free),
+        once they were waiting and not routed here for a whole round (see above)."""
+        seen: set[str] = set()
         while not self._closed:
             await asyncio.sleep(SWEEP_SECONDS)
             try:
                 owned = self.coordinator.owned()
-                for workspace_sid in await self._waiting_workspaces():
-                    if workspace_sid not in owned:
-                        self.poke_local(workspace_sid, Changes())
+                waiting = {ws for ws in await self._waiting_workspaces() if ws not in owned}
+                for workspace_sid in sorted(waiting & seen):
+                    self.poke_local(workspace_sid, Changes())
+                seen = waiting
             except Exception:  # keep sweeping through database hiccups
                 log.exception("ownership sweep failed")
 
