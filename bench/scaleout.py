@@ -225,7 +225,7 @@ async def _throughput(
     count: int, seconds: float, warmup: float, workdir: Path, *, profile: bool = False
 ) -> _Run:
     """`count` processes, one workspace each, measured over `seconds` after `warmup`
-    (with `profile`, the first process sampled by py-spy over the window).
+    (with `profile`, every process sampled by py-spy over the window).
 
     Each workspace runs at its bound of tasks created and not completed, so in the
     window as many tasks are created as completed, and CPU per completed task is CPU per
@@ -256,7 +256,7 @@ async def _throughput(
                 await asyncio.sleep(warmup)
                 window.append((time.monotonic(), cpu_now(), counts()))
                 if profile:
-                    sampling.append(server_profile.start(servers[0][1].pid))
+                    sampling.extend(server_profile.start(p.pid) for _b, p in servers)
                 await asyncio.sleep(max(0.0, until - time.monotonic()))
                 window.append((time.monotonic(), cpu_now(), counts()))
 
@@ -269,7 +269,11 @@ async def _throughput(
                 measure(),
             )
             whole_cpu = cpu_now() - cpu_before
-            sampled = server_profile.finish(sampling[0]) if sampling else None
+            sampled = (
+                server_profile.merged([server_profile.finish(s) for s in sampling])
+                if sampling
+                else None
+            )
             done = sum([await d.completed() for d in drivers])
             local = await _routed_locally(drivers, servers)
             heard = sum([await _heard(drivers[0].client, base) for base, _p in servers])
@@ -375,17 +379,18 @@ async def _measure(config: Config, workdir: Path) -> list[Result]:
     measured = {n: _pooled(runs) for n, runs in rounds.items()}
     one = measured[1]
     one_rate, one_cpu = one.rate, one.cpu
-    profile = None
+    profiles: dict[int, server_profile.Profile | None] = dict.fromkeys(counts)
     if config.scaleout_profile_seconds:
-        profiled = await _throughput(
-            1,
-            config.scaleout_profile_seconds,
-            config.scaleout_warmup_seconds,
-            workdir,
-            profile=True,
-        )
-        profile = profiled.profile
-    results = [await _versus_pgqueuer(one_rate, one_cpu, config, profile)]
+        for n in counts:
+            profiled = await _throughput(
+                n,
+                config.scaleout_profile_seconds,
+                config.scaleout_warmup_seconds,
+                workdir,
+                profile=True,
+            )
+            profiles[n] = profiled.profile
+    results = [await _versus_pgqueuer(one_rate, one_cpu, config, profiles[1])]
     for n in counts[1:]:
         run = measured[n]
         rate, cpu, local, heard = run.rate, run.cpu, run.local, run.heard
@@ -415,6 +420,14 @@ async def _measure(config: Config, workdir: Path) -> list[Result]:
             better="lower",
             notes=notes,
         )
+        one_profile, profile = profiles[1], profiles[n]
+        if one_profile is not None and profile is not None:
+            notes.append(
+                f"CPU per task by kind of work, ms, 1 -> {n} processes (py-spy's shares over "
+                f"{config.scaleout_profile_seconds:.0f} s of one more run of each, times the "
+                "CPU per task measured above), largest growth first: "
+                + server_profile.compared(one_profile, one_cpu, profile, cpu)
+            )
         ratio = cpu / one_cpu if one_cpu else float("inf")
         results.append(
             row.judge(f"<= {TARGET_CPU_RATIO}x", ratio <= TARGET_CPU_RATIO, _why(n, local))
@@ -443,10 +456,10 @@ def _why(count: int, local: int) -> str:
     )
     return (
         f"{remote}the processes share {os.cpu_count()} cores with PostgreSQL and the load "
-        "driver (context switches, smaller batches per routing pass); profile each "
-        "process with "
-        "py-spy during the run; on cores of their own (docs/explanation/scale-out.md) the "
-        "sharing goes"
+        f"driver, and each serves 1/{count} of a load the cores cap, so each wake-up of its "
+        "event loop and each routing pass covers fewer tasks (the notes price each kind of "
+        "work per task, 1 against N processes); on cores of their own, each process "
+        "under a full load (docs/explanation/scale-out.md), that overhead is spread again"
     )
 
 

@@ -70,6 +70,41 @@ class Profile:
         return f"{parts} ({self.total:,} samples; {store:.0%} of them inside the store)"
 
 
+def merged(profiles: list[Profile]) -> Profile:
+    """Several processes' profiles as one (the first error, if any, says why not)."""
+    for profile in profiles:
+        if profile.error is not None:
+            return profile
+    samples: Counter[str] = Counter()
+    for profile in profiles:
+        samples.update(profile.samples)
+    return Profile(samples, sum(p.in_store for p in profiles))
+
+
+def compared(before: Profile, cost: float, after: Profile, cost_after: float) -> str:
+    """CPU per item by group, before -> after (ms), largest growth first: each profile's
+    shares times the CPU per item measured without sampling."""
+    for profile in (before, after):
+        if profile.error is not None:
+            return f"no profile ({profile.error})"
+    if not before.total or not after.total:
+        return "no profile (no samples)"
+    groups = set(before.samples) | set(after.samples)
+
+    def ms(profile: Profile, group: str, cpu: float) -> float:
+        return profile.samples[group] / profile.total * cpu * 1000
+
+    rows = sorted(
+        groups,
+        key=lambda g: ms(after, g, cost_after) - ms(before, g, cost),
+        reverse=True,
+    )
+    return ", ".join(
+        f"{group} {ms(before, group, cost):.2f} -> {ms(after, group, cost_after):.2f}"
+        for group in rows
+    )
+
+
 def group_of(stack: list[str]) -> str | None:
     """The group of one sampled stack (outermost frame first); None for a thread that
     waits for work (py-spy does not always tell a queue's wait from work)."""

@@ -96,3 +96,25 @@ def test_a_live_process_is_sampled_until_finished() -> None:
     assert profile.error is None, profile.error
     assert profile.total >= 50  # 100 Hz for 1.5 s, busy all along
     assert profile.samples[server_profile.CUT] == profile.total  # no marker, not the loop
+
+
+def test_processes_profiled_together_add_up_and_compare_per_item() -> None:
+    """Several processes' samples add up; set against one process's profile, each
+    kind of work is priced per item from its share and the CPU per item measured
+    without sampling, largest growth first."""
+    from collections import Counter
+
+    one = server_profile.Profile(Counter({"HTTP requests": 60, "routing passes": 40}), 30)
+    first = server_profile.Profile(Counter({"HTTP requests": 30, "routing passes": 10}), 5)
+    second = server_profile.Profile(Counter({"HTTP requests": 30, "other": 30}), 10)
+    both = server_profile.merged([first, second])
+    assert both.samples == {"HTTP requests": 60, "routing passes": 10, "other": 30}
+    assert both.in_store == 15
+    text = server_profile.compared(one, 0.010, both, 0.012)
+    # HTTP 6.00 -> 7.20 ms, passes 4.00 -> 1.20, other 0 -> 3.60
+    assert text == "other 0.00 -> 3.60, HTTP requests 6.00 -> 7.20, routing passes 4.00 -> 1.20"
+    failed = server_profile.Profile(Counter(), error="py-spy is not installed")
+    assert server_profile.merged([first, failed]) is failed
+    assert (
+        server_profile.compared(one, 0.01, failed, 0.01) == "no profile (py-spy is not installed)"
+    )
