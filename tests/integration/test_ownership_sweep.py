@@ -129,6 +129,8 @@ async def test_a_sweep_leaves_a_workspace_to_the_process_whose_write_made_it_wai
     waiting = a.dispatcher._waiting_workspaces
 
     async def watched() -> list[str]:
+        if read_by_a.is_set():  # A's later rounds start once B's claim went through
+            await eventually(lambda: workspace in coordinator(b).owned())
         found = await waiting()
         if workspace in found:
             read_by_a.set()
@@ -142,7 +144,7 @@ async def test_a_sweep_leaves_a_workspace_to_the_process_whose_write_made_it_wai
     gate.set()
 
     await eventually(lambda: workspace in coordinator(b).owned())
-    await asyncio.sleep(3 * SWEEP)  # A's later sweeps find it routed elsewhere
+    await asyncio.sleep(3 * SWEEP)  # A's later rounds find it routed elsewhere
     assert workspace not in coordinator(a).owned()
 
 
